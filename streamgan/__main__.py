@@ -1,0 +1,5 @@
+"""Allow ``python -m streamgan``."""
+
+from streamgan.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Media I/O on PyAV: reading videos and images, writing videos atomically."""
