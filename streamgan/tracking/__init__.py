@@ -1,0 +1,1 @@
+"""Face tracking: MediaPipe FaceMesh landmarks, face choice, smoothing and pose."""

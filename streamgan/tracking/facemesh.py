@@ -1,0 +1,99 @@
+"""MediaPipe FaceMesh behind a small interface: an RGB image in, faces out.
+
+MediaPipe 0.10.21's legacy FaceMesh graph ships its models inside the wheel, so
+nothing is downloaded. It does not expose its face-presence score; the tracker
+derives a confidence from shape plausibility instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from streamgan.tracking.landmarks import NUM_LANDMARKS, Landmarks
+
+log = logging.getLogger(__name__)
+
+
+def _quiet_native_logging() -> None:
+    """MediaPipe's C++ side logs to stderr via glog/absl; keep user output clean."""
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+@dataclass(frozen=True)
+class FaceMeshSettings:
+    """What FaceMesh looks for; ``video=True`` tracks across frames (faster, steadier)."""
+
+    video: bool = True
+    max_faces: int = 2
+    min_detection_confidence: float = 0.5
+    min_tracking_confidence: float = 0.5
+
+
+def face_area(lm: Landmarks) -> float:
+    """Bounding-box area in pixels: what "largest face" means."""
+    span = lm[:, :2].max(0) - lm[:, :2].min(0)
+    return float(span[0] * span[1])
+
+
+class FaceMesh:
+    """Detects faces and returns 478 landmarks each, largest first."""
+
+    def __init__(self, settings: FaceMeshSettings | None = None) -> None:
+        _quiet_native_logging()
+        import mediapipe as mp  # imported lazily: it is slow to import and logs on import
+
+        self.settings = settings or FaceMeshSettings()
+        self._mesh: Any = mp.solutions.face_mesh.FaceMesh(
+            static_image_mode=not self.settings.video,
+            max_num_faces=self.settings.max_faces,
+            refine_landmarks=True,
+            min_detection_confidence=self.settings.min_detection_confidence,
+            min_tracking_confidence=self.settings.min_tracking_confidence,
+        )
+
+    def detect(self, rgb: NDArray[np.uint8]) -> list[Landmarks]:
+        """All faces in ``rgb`` (HxWx3 uint8) as ``(478, 3)`` pixel arrays, largest first."""
+        height, width = rgb.shape[:2]
+        result = self._mesh.process(np.ascontiguousarray(rgb))
+        faces: list[Landmarks] = []
+        for face in result.multi_face_landmarks or ():
+            pts = np.array([(p.x, p.y, p.z) for p in face.landmark], dtype=np.float64)
+            if len(pts) != NUM_LANDMARKS:
+                continue
+            pts *= (width, height, width)
+            faces.append(pts)
+        faces.sort(key=face_area, reverse=True)
+        return faces
+
+    def close(self) -> None:
+        self._mesh.close()
+
+    def __enter__(self) -> FaceMesh:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def detect_still(rgb: NDArray[np.uint8], max_faces: int = 4) -> list[Landmarks]:
+    """Faces in a still image, largest first.
+
+    Small images are upscaled for detection (the face detector wants faces of at
+    least ~50 px), and the landmarks scaled back.
+    """
+    import cv2
+
+    scale = 1.0
+    if min(rgb.shape[:2]) < 320:
+        scale = 320 / min(rgb.shape[:2])
+        rgb = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+    with FaceMesh(FaceMeshSettings(video=False, max_faces=max_faces)) as mesh:
+        faces = mesh.detect(np.asarray(rgb, np.uint8))
+    return [f / scale for f in faces]

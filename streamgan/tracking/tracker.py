@@ -1,0 +1,108 @@
+"""Per-stream face tracking: pick one face, smooth it, and carry on when it is lost.
+
+One tracker per stream (a file, a WebRTC peer): it holds that stream's history, so
+streams never share state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from streamgan.tracking.facemesh import FaceMesh, FaceMeshSettings
+from streamgan.tracking.landmarks import Landmarks, interocular
+from streamgan.tracking.pose import fit_head_pose
+from streamgan.tracking.smoothing import OneEuroFilter, OneEuroSettings
+
+
+@dataclass(frozen=True)
+class TrackerSettings:
+    """``face_index`` 0 is the largest face; later frames follow the same face."""
+
+    face_index: int = 0
+    smoothing: OneEuroSettings | None = field(default_factory=OneEuroSettings)
+    reset_after: float = 0.5
+    """Seconds without a face after which smoothing starts afresh (no glide from afar)."""
+
+
+@dataclass(frozen=True)
+class Track:
+    """The tracker's answer for one frame.
+
+    ``landmarks`` is None only before the face was ever seen; when the face is lost
+    later the last landmarks are held (``detected`` False).
+    """
+
+    landmarks: Landmarks | None
+    detected: bool
+    confidence: float
+    """1 for a plausible face shape, falling towards 0 as the rigid points distort
+    (occlusion, a wrong face); 0 when nothing was detected."""
+
+
+def _plausibility(anchor: Landmarks, current: Landmarks) -> float:
+    _, residual = fit_head_pose(anchor, current)
+    return float(np.exp(-((residual / 0.06) ** 2)))
+
+
+class FaceTracker:
+    """FaceMesh in video mode, face choice, One Euro smoothing, hold on loss."""
+
+    def __init__(self, settings: TrackerSettings | None = None,
+                 mesh: FaceMesh | None = None) -> None:
+        self.settings = settings or TrackerSettings()
+        if self.settings.face_index < 0:
+            raise ValueError("face_index must be >= 0")
+        # To pick the largest of several faces the mesh must look for more than one.
+        self._mesh = mesh or FaceMesh(FaceMeshSettings(max_faces=self.settings.face_index + 2))
+        self._filter = OneEuroFilter(self.settings.smoothing) if self.settings.smoothing else None
+        self._last: Landmarks | None = None
+        self._anchor: Landmarks | None = None
+        self._last_seen: float | None = None
+        self.frames = 0
+        self.frames_lost = 0
+
+    def track(self, rgb: NDArray[np.uint8], time: float) -> Track:
+        """Landmarks for the frame ``rgb`` shown at ``time`` seconds."""
+        self.frames += 1
+        faces = self._mesh.detect(rgb)
+        stale = self._last_seen is None or time - self._last_seen > self.settings.reset_after
+        chosen = self._choose(faces, by_index=stale)
+        if chosen is None:
+            self.frames_lost += 1
+            return Track(self._last, False, 0.0)
+        if self._anchor is None:
+            self._anchor = chosen
+        confidence = _plausibility(self._anchor, chosen)
+        if self._filter is not None:
+            if stale:
+                self._filter.reset()
+            chosen = self._filter(chosen, time, scale=interocular(chosen))
+        self._last, self._last_seen = chosen, time
+        return Track(chosen, True, confidence)
+
+    def _choose(self, faces: list[Landmarks], by_index: bool) -> Landmarks | None:
+        """The face at ``face_index`` by size when (re)starting, else the one nearest the last."""
+        if not faces:
+            return None
+        if by_index or self._last is None:
+            index = self.settings.face_index
+            return faces[index] if index < len(faces) else None
+        centre = self._last[:, :2].mean(0)
+        distances = [float(np.linalg.norm(f[:, :2].mean(0) - centre)) for f in faces]
+        best = int(np.argmin(distances))
+        # A face far from where ours was is someone else: treat ours as lost.
+        if distances[best] > 2.0 * interocular(self._last):
+            return None
+        return faces[best]
+
+    def close(self) -> None:
+        self._mesh.close()
+
+    def __enter__(self) -> FaceTracker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
