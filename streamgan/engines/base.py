@@ -1,0 +1,71 @@
+"""The one engine interface every path uses: files, WebRTC and benchmarks.
+
+An engine is prepared once for a target face, then renders one output picture per
+driver frame. It never sees files or sockets; the pipeline feeds it.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+from numpy.typing import NDArray
+
+from streamgan.media.yuv import Yuv420
+from streamgan.tracking.landmarks import Landmarks
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """Settings every engine understands; engine-specific knobs live in subclasses."""
+
+    device: str = "cpu"
+
+
+@dataclass(frozen=True)
+class Target:
+    """The still face to animate: an RGB image with even sides and its landmarks."""
+
+    image: NDArray[np.uint8]
+    landmarks: Landmarks
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) of the image and so of every rendered picture."""
+        return self.image.shape[1], self.image.shape[0]
+
+
+@dataclass(frozen=True)
+class Drive:
+    """One driver frame: what the target should do now.
+
+    ``landmarks`` is None when the driver's face is not known yet; ``reference``
+    holds the driver's neutral landmarks that motion is measured against.
+    """
+
+    image: NDArray[np.uint8]
+    landmarks: Landmarks | None
+    reference: Landmarks | None
+    time: float = 0.0
+
+
+class Engine(ABC):
+    """Turns driver frames into pictures of the target."""
+
+    name: ClassVar[str]
+
+    def __init__(self, settings: EngineSettings | None = None) -> None:
+        self.settings = settings or EngineSettings()
+
+    @abstractmethod
+    def prepare(self, target: Target) -> None:
+        """Do the per-target work once (segmentation, meshes, colour statistics)."""
+
+    @abstractmethod
+    def render(self, drive: Drive) -> Yuv420:
+        """The target following ``drive``, as a yuv420p picture of the target's size."""
+
+    def reset(self) -> None:  # noqa: B027 - stateless engines need nothing here
+        """Forget per-stream state, e.g. when a new stream starts with the same target."""

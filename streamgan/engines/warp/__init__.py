@@ -1,0 +1,1 @@
+"""The ``warp`` engine: landmark-driven dense warping, no learned weights."""

@@ -1,0 +1,185 @@
+"""The ``warp`` engine: the target image, dense-warped by the driver's motion.
+
+Per target (``prepare``): landmarks, control rings around the head, a person layer
+and an inpainted background plate, all converted to yuv420p once. Per frame
+(``render``): move the landmarks (relative motion transfer), build a backward map
+over the head's region, remap the person layer over the plate, and fill an opened
+mouth. Everything outside the head's region is the target itself, untouched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from streamgan.engines.base import Drive, Engine, EngineSettings, Target
+from streamgan.engines.warp.layers import split_layers
+from streamgan.engines.warp.mesh import (
+    Roi,
+    backward_map,
+    ellipse_points,
+    even_roi,
+    rect_border_points,
+)
+from streamgan.engines.warp.motion import MotionSettings, MotionTransfer
+from streamgan.engines.warp.mouth import MouthFiller, opening_area, skin_colour
+from streamgan.media.yuv import Yuv420, planes, rgb_to_yuv420
+from streamgan.tracking import landmarks as lm_idx
+
+
+@dataclass(frozen=True)
+class WarpSettings(EngineSettings):
+    """Geometry of the control rings, in face half-sizes, and the map's grid step."""
+
+    motion: MotionSettings = field(default_factory=MotionSettings)
+    head_ring: float = 1.55
+    """Ring that moves rigidly with the head: encloses hair and ears."""
+    outer_ring: float = 2.7
+    """Ring that stays put: motion fades out between the two rings."""
+    ring_points: int = 24
+    neck_follow: float = 0.35
+    """How much of the head's motion the ring points below the chin take."""
+    grid_pixels: float = 60.0
+    """Face heights are divided by this to choose the map's grid step on the face..."""
+    coarse_pixels: float = 24.0
+    """...and by this for the hair, neck and background around it."""
+    mouth_fill: bool = True
+
+
+class WarpEngine(Engine):
+    """Landmark-driven dense warp; needs no learned weights and runs on the CPU."""
+
+    name = "warp"
+
+    def __init__(self, settings: WarpSettings | None = None) -> None:
+        super().__init__(settings or WarpSettings())
+        self.warp_settings: WarpSettings = (
+            settings if isinstance(settings, WarpSettings) else WarpSettings()
+        )
+        self._motion: MotionTransfer | None = None
+
+    # -- preparation -------------------------------------------------------------
+    def prepare(self, target: Target) -> None:
+        s = self.warp_settings
+        image, lm = target.image, target.landmarks
+        width, height = target.size
+        if width % 2 or height % 2:
+            raise ValueError("target sides must be even (yuv420p)")
+        self.size = (width, height)
+        self._target_lm = lm
+        self._motion = MotionTransfer(lm, s.motion)
+
+        oval = lm[list(lm_idx.FACE_OVAL), :2]
+        center = oval.mean(0)
+        half_w = float(np.linalg.norm(lm[lm_idx.LEFT_CHEEK, :2] - lm[lm_idx.RIGHT_CHEEK, :2])) / 2
+        half_h = lm_idx.face_height(lm) / 2
+        roll = float(np.arctan2(*(lm[263, 1::-1] - lm[33, 1::-1])))  # eye line angle
+        up = np.array([np.sin(roll), -np.cos(roll)])
+        head_center = center + up * 0.15 * half_h * 2
+        self._head_ring = ellipse_points(
+            head_center, (s.head_ring * half_w, s.head_ring * half_h), s.ring_points, roll
+        )
+        outer = ellipse_points(
+            head_center, (s.outer_ring * half_w, s.outer_ring * half_h), s.ring_points, roll
+        )
+        self._roi = even_roi(outer, width, height)
+        self._fixed = np.vstack([outer, rect_border_points(self._roi, 8)])
+        # Ring points below the chin belong to the neck: they follow only partly.
+        below_chin = (self._head_ring - lm[lm_idx.CHIN, :2]) @ -up
+        ramp = np.clip((below_chin + 0.3 * half_h) / (0.6 * half_h), 0.0, 1.0)
+        self._ring_weight = 1.0 - ramp * (1.0 - s.neck_follow)
+        ring_z = float(lm[list(lm_idx.FACE_OVAL), 2].mean())
+        self._head_ring3 = np.column_stack([self._head_ring, np.full(len(self._head_ring), ring_z)])
+        self._src = np.vstack([lm[:, :2], self._head_ring, self._fixed])
+        self._step = max(2, int(round(2 * half_h / s.grid_pixels)))
+        self._coarse_step = max(self._step, int(round(2 * half_h / s.coarse_pixels)))
+        self._face_margin = 0.1 * half_h
+
+        head_shape = np.zeros((height, width), np.uint8)
+        cv2.fillPoly(head_shape, [np.round(self._head_ring).astype(np.int32)], 255)
+        layers = split_layers(image, head_shape)
+        self._target_yuv = rgb_to_yuv420(image)
+        background = rgb_to_yuv420(layers.background)
+        alpha_half = cv2.resize(layers.alpha, (width // 2, height // 2),
+                                interpolation=cv2.INTER_AREA)
+        ty, tu, tv = planes(self._target_yuv)
+        by, bu, bv = planes(background)
+        self._luma_alpha = np.ascontiguousarray(np.dstack([ty, layers.alpha]))
+        self._chroma = np.ascontiguousarray(np.dstack([tu, tv]))
+        self._bg_luma = by
+        self._bg_chroma = np.dstack([bu, bv])
+        self._alpha_half = alpha_half
+        self._mouth = MouthFiller(skin_colour(image, lm)) if s.mouth_fill else None
+        self._rest_mouth = opening_area(lm)
+        self._reference_id: int | None = None
+
+    # -- per frame ---------------------------------------------------------------
+    def render(self, drive: Drive) -> Yuv420:
+        if self._motion is None:
+            raise RuntimeError("prepare() first")
+        out = self._target_yuv.copy()
+        if drive.landmarks is None or drive.reference is None:
+            return out  # no motion known yet: the target as it is
+        if self._reference_id != id(drive.reference):
+            self._motion.set_reference(drive.reference)
+            self._reference_id = id(drive.reference)
+        motion = self._motion.transfer(drive.landmarks)
+        ring = motion.head.apply(self._head_ring3)[:, :2]
+        ring = self._head_ring + self._ring_weight[:, None] * (ring - self._head_ring)
+        roi = self._roi
+        moved = np.vstack([motion.landmarks[:, :2], ring])
+        moved = np.clip(moved, (roi.x0 + 1, roi.y0 + 1), (roi.x1 - 2, roi.y1 - 2))
+        dst = np.vstack([moved, self._fixed])
+        face = motion.landmarks[:, :2]
+        detail = even_roi(np.vstack([face.min(0) - self._face_margin,
+                                     face.max(0) + self._face_margin]), *self.size)
+        mapping = backward_map(self._src, dst, roi, self._coarse_step, detail, self._step)
+        self._composite(out, roi, mapping)
+        if self._mouth is not None and opening_area(motion.landmarks) > self._rest_mouth + 2.0:
+            self._fill_mouth(out, drive, motion.landmarks)
+        return out
+
+    def _composite(self, out: Yuv420, roi: Roi, mapping: NDArray[np.float32]) -> None:
+        """Person layer warped by ``mapping`` over the background plate, inside ``roi``."""
+        y, u, v = planes(out)
+        warped = cv2.remap(self._luma_alpha, mapping, None, cv2.INTER_LINEAR,
+                           borderMode=cv2.BORDER_REPLICATE)
+        alpha = warped[..., 1].astype(np.float32) * (1 / 255)
+        ys, xs = roi.slices
+        y[ys, xs] = _blend(self._bg_luma[ys, xs], warped[..., 0], alpha)
+        half = roi.half
+        chroma_map = cv2.resize(mapping, (half.width, half.height), interpolation=cv2.INTER_AREA)
+        chroma_map = (chroma_map - 0.5) * 0.5
+        warped_uv = cv2.remap(self._chroma, chroma_map, None, cv2.INTER_LINEAR,
+                              borderMode=cv2.BORDER_REPLICATE)
+        alpha_half = cv2.resize(alpha, (half.width, half.height), interpolation=cv2.INTER_AREA)
+        hs, hx = half.slices
+        bg = self._bg_chroma[hs, hx]
+        u[hs, hx] = _blend(bg[..., 0], warped_uv[..., 0], alpha_half)
+        v[hs, hx] = _blend(bg[..., 1], warped_uv[..., 1], alpha_half)
+
+    def _fill_mouth(self, out: Yuv420, drive: Drive, out_lm: NDArray[np.float64]) -> None:
+        assert self._mouth is not None and drive.landmarks is not None
+        filled = self._mouth.render(drive.image, drive.landmarks, out_lm, self.size)
+        if filled is None:
+            return
+        roi, patch, mask = filled
+        py, pu, pv = planes(rgb_to_yuv420(patch))
+        y, u, v = planes(out)
+        ys, xs = roi.slices
+        y[ys, xs] = _blend(y[ys, xs], py, mask)
+        half = roi.half
+        mask_half = cv2.resize(mask, (half.width, half.height), interpolation=cv2.INTER_AREA)
+        hs, hx = half.slices
+        u[hs, hx] = _blend(u[hs, hx], pu, mask_half)
+        v[hs, hx] = _blend(v[hs, hx], pv, mask_half)
+
+
+def _blend(back: NDArray[np.uint8], front: NDArray[np.uint8],
+           alpha: NDArray[np.float32]) -> NDArray[np.uint8]:
+    """``back`` + ``alpha`` * (``front`` - ``back``), rounded to uint8."""
+    b = back.astype(np.float32)
+    return np.asarray(b + alpha * (front.astype(np.float32) - b) + 0.5, np.uint8)

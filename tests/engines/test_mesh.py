@@ -1,0 +1,36 @@
+import numpy as np
+
+from streamgan.engines.warp.mesh import Roi, backward_map, even_roi, rect_border_points
+
+
+def _scene() -> tuple[np.ndarray, np.ndarray, Roi]:
+    roi = Roi(100, 50, 400, 350)
+    border = rect_border_points(roi, 6)
+    inner = np.random.default_rng(1).uniform([170, 120], [330, 280], (300, 2))
+    return border, inner, roi
+
+
+def test_translated_points_give_an_exact_shift_inside_and_identity_at_the_edge() -> None:
+    border, inner, roi = _scene()
+    src = np.vstack([border, inner])
+    dst = np.vstack([border, inner + (6, -4)])
+    m = backward_map(src, dst, roi, step=3, detail=Roi(180, 130, 320, 270), detail_step=2)
+    assert m.shape == (roi.height, roi.width, 2) and m.dtype == np.float32
+    # A pixel well inside the moved cloud samples the source 6 px left, 4 px down.
+    np.testing.assert_allclose(m[200 - 50, 250 - 100], (244, 204), atol=0.05)
+    np.testing.assert_allclose(m[0, 0], (100, 50), atol=0.05)
+    np.testing.assert_allclose(m[-1, -1], (399, 349), atol=1.0)
+
+
+def test_unmoved_points_give_identity_everywhere() -> None:
+    border, inner, roi = _scene()
+    src = np.vstack([border, inner])
+    m = backward_map(src, src, roi, step=4)
+    ys, xs = np.mgrid[roi.y0:roi.y1, roi.x0:roi.x1]
+    np.testing.assert_allclose(m[..., 0], xs, atol=0.01)
+    np.testing.assert_allclose(m[..., 1], ys, atol=0.01)
+
+
+def test_even_roi_is_clipped_and_even() -> None:
+    roi = even_roi(np.array([[-5.0, 3.3], [641.0, 99.1]]), 640, 360)
+    assert (roi.x0, roi.y0) == (0, 2) and roi.x1 == 640 and roi.y1 % 2 == 0 and roi.y1 >= 100
