@@ -1,0 +1,68 @@
+"""The ``streamgan`` command: subcommands, logging, and one-line errors.
+
+Every user-facing failure is a :class:`StreamganError`, printed as one line with a
+non-zero exit; ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from streamgan import __version__
+from streamgan.cli import reenact as reenact_cmd
+from streamgan.errors import StreamganError
+
+log = logging.getLogger("streamgan")
+
+EXIT_ERROR = 1
+EXIT_INTERRUPTED = 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="streamgan",
+        description="Face reenactment for video files and live streams, with safety built in.",
+    )
+    parser.add_argument("--version", action="version", version=f"streamgan {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-q", "--quiet", action="store_true",
+                        help="no progress bar or summary; only errors")
+    common.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    common.add_argument("--debug", action="store_true",
+                        help="show tracebacks and debug logs")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    reenact_cmd.add_parser(commands, parents=[common])
+    return parser
+
+
+def _configure_logging(args: argparse.Namespace) -> None:
+    level = logging.WARNING
+    if getattr(args, "verbose", False):
+        level = logging.INFO
+    if getattr(args, "debug", False):
+        level = logging.DEBUG
+    if getattr(args, "quiet", False) and not getattr(args, "debug", False):
+        level = logging.ERROR
+    logging.basicConfig(level=level, format="streamgan: %(levelname)s: %(message)s",
+                        stream=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _configure_logging(args)
+    try:
+        return int(args.run(args))
+    except StreamganError as error:
+        if args.debug:
+            raise
+        print(f"streamgan: error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        if args.debug:
+            raise
+        print("streamgan: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED

@@ -1,0 +1,111 @@
+"""``streamgan reenact DRIVER TARGET -o OUT``: argument parsing and the summary."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from streamgan.engines import available
+from streamgan.errors import InputError, OutputError
+from streamgan.pipeline.reenact import Progress, ReenactReport, ReenactSettings, reenact
+
+OUTPUT_SUFFIXES = (".mp4", ".mov", ".mkv")
+
+
+def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
+    p = commands.add_parser(
+        "reenact", parents=parents,
+        help="animate the face in a still image with the motion of a driver video",
+        description="The face in TARGET follows DRIVER's head pose, eyes and mouth, keeps "
+        "its own identity and background; the driver's audio and timing are kept.",
+    )
+    p.add_argument("driver", type=Path, help="driver video (any format FFmpeg reads)")
+    p.add_argument("target", type=Path, help="target still image with a face")
+    p.add_argument("-o", "--output", type=Path, required=True,
+                   help="output video (.mp4, .mov or .mkv), written atomically")
+    p.add_argument("--engine", default="warp", choices=available(), help="default: warp")
+    p.add_argument("--device", default="cpu", choices=("cpu", "cuda"),
+                   help="for learned engines; warp always runs on the CPU")
+    p.add_argument("--crf", type=_crf, default=20, help="x264 quality, 0-51 (default 20)")
+    p.add_argument("--preset", default="veryfast",
+                   choices=("ultrafast", "superfast", "veryfast", "faster", "fast", "medium",
+                            "slow", "slower", "veryslow"), help="x264 preset (default veryfast)")
+    p.add_argument("--face-index", type=_index, default=0,
+                   help="which driver face when there are several: 0 the largest")
+    p.add_argument("--target-face-index", type=_index, default=0,
+                   help="which face in the target image: 0 the largest")
+    p.add_argument("--ref-frame", type=_index, default=None,
+                   help="driver frame with the neutral face (default: first with a face)")
+    p.add_argument("--no-audio", action="store_true", help="drop the driver's audio")
+    p.set_defaults(run=run)
+
+
+def _crf(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 51:
+        raise argparse.ArgumentTypeError("must be between 0 and 51")
+    return value
+
+
+def _index(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
+def _check_paths(args: argparse.Namespace) -> None:
+    out = args.output
+    if out.suffix.lower() not in OUTPUT_SUFFIXES:
+        raise OutputError(f"{out}: output must end in {', '.join(OUTPUT_SUFFIXES)}")
+    resolved = out.resolve()
+    for given in (args.driver, args.target):
+        if given.exists() and given.resolve() == resolved:
+            raise InputError(f"{out}: output would overwrite an input file")
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[Progress | None]:
+    """A rich progress bar on a terminal, nothing otherwise."""
+    if not enabled:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    with Progress("[progress.description]{task.description}", BarColumn(),
+                  MofNCompleteColumn(), TimeRemainingColumn(), transient=True) as bar:
+        task = bar.add_task("reenacting", total=None)
+
+        def update(done: int, total: int | None) -> None:
+            bar.update(task, completed=done, total=total or None)
+
+        yield update
+
+
+def _summary(report: ReenactReport) -> str:
+    stages = ", ".join(f"{name} {ms:.1f} ms"
+                       for name, ms in report.times.per_frame_ms(report.frames).items()
+                       if name != "prepare")
+    prepare = report.times.seconds.get("prepare", 0.0)
+    return (f"wrote {report.output}: {report.frames} frames in {report.seconds:.1f} s "
+            f"({report.fps:.1f} fps); frames without a face: {report.frames_without_face}; "
+            f"prepare {prepare:.2f} s; per frame: {stages}")
+
+
+def run(args: argparse.Namespace) -> int:
+    _check_paths(args)
+    settings = ReenactSettings(
+        engine=args.engine, device=args.device, crf=args.crf, preset=args.preset,
+        face_index=args.face_index, target_face_index=args.target_face_index,
+        ref_frame=args.ref_frame, audio=not args.no_audio,
+    )
+    show = not args.quiet and sys.stderr.isatty()
+    with _progress(show) as progress:
+        report = reenact(args.driver, args.target, args.output, settings, progress)
+    if not args.quiet:
+        print(_summary(report), file=sys.stderr)
+    return 0

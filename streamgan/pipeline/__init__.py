@@ -1,0 +1,1 @@
+"""Pipelines compose media I/O, tracking and an engine into jobs (files, streams)."""

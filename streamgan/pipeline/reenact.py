@@ -1,0 +1,122 @@
+"""``streamgan reenact``: a driver video and a target still in, a video file out.
+
+Decoding (reader thread), face work (this thread) and encoding (writer thread) run
+side by side. The driver's timestamps are kept frame for frame and its audio packets
+pass through in demux order, so picture and sound stay in sync.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from streamgan.engines import EngineSettings, create_engine
+from streamgan.errors import NoFaceError
+from streamgan.media import AudioPacket, VideoReader, VideoWriter
+from streamgan.pipeline.session import ReenactSession
+from streamgan.pipeline.stats import StageTimes
+from streamgan.pipeline.target import load_target
+from streamgan.tracking.landmarks import Landmarks
+from streamgan.tracking.tracker import FaceTracker, TrackerSettings
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int | None], None]
+"""Called with (frames done, frames expected or None) after each frame."""
+
+
+@dataclass(frozen=True)
+class ReenactSettings:
+    """Everything ``streamgan reenact`` can be told; defaults suit most videos."""
+
+    engine: str = "warp"
+    device: str = "cpu"
+    crf: int = 20
+    preset: str = "veryfast"
+    face_index: int = 0
+    """Which driver face: 0 the largest."""
+    target_face_index: int = 0
+    ref_frame: int | None = None
+    """Driver frame used as the neutral reference; None: the first with a face."""
+    track_side: int = 640
+    """Driver frames are tracked (and the mouth sampled) at most this large."""
+    max_target_side: int = 1920
+    audio: bool = True
+
+
+@dataclass
+class ReenactReport:
+    """What a run did, for the closing summary."""
+
+    output: Path
+    frames: int = 0
+    frames_without_face: int = 0
+    seconds: float = 0.0
+    times: StageTimes = field(default_factory=StageTimes)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.seconds if self.seconds > 0 else 0.0
+
+
+def find_reference(driver: Path, settings: ReenactSettings) -> Landmarks:
+    """Landmarks of driver frame ``settings.ref_frame``, tracked as the main pass will."""
+    assert settings.ref_frame is not None
+    tracker_settings = TrackerSettings(face_index=settings.face_index)
+    with VideoReader(driver, max_side=settings.track_side, audio=False) as reader, \
+            FaceTracker(tracker_settings) as tracker:
+        for item in reader:
+            if isinstance(item, AudioPacket):
+                continue
+            track = tracker.track(item.image, item.time)
+            if item.index == settings.ref_frame:
+                if not track.detected or track.landmarks is None:
+                    raise NoFaceError(f"{driver}: no face in reference frame {settings.ref_frame}")
+                return track.landmarks
+    raise NoFaceError(
+        f"{driver}: --ref-frame {settings.ref_frame} is past the end of the video "
+        f"({reader.frames_read} frames)"
+    )
+
+
+def reenact(driver: Path, target_path: Path, output: Path,
+            settings: ReenactSettings | None = None,
+            progress: Progress | None = None) -> ReenactReport:
+    """Animate the face in ``target_path`` with the motion of ``driver``; write ``output``."""
+    settings = settings or ReenactSettings()
+    report = ReenactReport(output=output)
+    started = time.perf_counter()
+    times = report.times
+    with times.stage("prepare"):
+        target = load_target(target_path, settings.target_face_index, settings.max_target_side)
+        engine = create_engine(settings.engine, EngineSettings(device=settings.device))
+        engine.prepare(target)
+        reference = find_reference(driver, settings) if settings.ref_frame is not None else None
+    width, height = target.size
+    with FaceTracker(TrackerSettings(face_index=settings.face_index)) as tracker, \
+            VideoReader(driver, max_side=settings.track_side, audio=settings.audio) as reader:
+        session = ReenactSession(engine, tracker, reference=reference, times=times)
+        info = reader.info
+        with VideoWriter(output, width=width, height=height, time_base=info.time_base,
+                         rate=info.average_rate, crf=settings.crf, preset=settings.preset,
+                         audio_from=reader.audio_stream) as writer:
+            for item in reader:
+                if isinstance(item, AudioPacket):
+                    writer.write_audio(item)
+                    continue
+                picture = session.process(item.image, item.time)
+                with times.stage("encode (queue)"):
+                    writer.write(picture, item.pts)
+                if progress is not None:
+                    progress(session.frames, info.frame_count)
+            if session.reference is None:
+                raise NoFaceError(f"{driver}: no face found in any frame of the driver video")
+        report.warnings.extend(reader.warnings)
+    report.frames = session.frames
+    report.frames_without_face = session.frames_without_face
+    report.seconds = time.perf_counter() - started
+    return report

@@ -1,0 +1,46 @@
+"""One stream's reenactment state: tracker, reference frame and engine together.
+
+Files, WebRTC peers and benchmarks all run frames through a :class:`ReenactSession`,
+so they share one behaviour: the first frame with a face (or a chosen one) is the
+neutral reference, frames before it show the target unchanged, and frames where the
+face is lost hold the last pose.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from streamgan.engines.base import Drive, Engine
+from streamgan.media.yuv import Yuv420
+from streamgan.pipeline.stats import StageTimes
+from streamgan.tracking.landmarks import Landmarks
+from streamgan.tracking.tracker import FaceTracker, Track
+
+
+class ReenactSession:
+    """Feeds driver frames through tracking and a prepared engine."""
+
+    def __init__(self, engine: Engine, tracker: FaceTracker,
+                 reference: Landmarks | None = None, times: StageTimes | None = None) -> None:
+        self.engine = engine
+        self.tracker = tracker
+        self.reference = reference
+        self.times = times or StageTimes()
+        self.frames = 0
+        self.frames_without_face = 0
+
+    def process(self, rgb: NDArray[np.uint8], time: float) -> Yuv420:
+        """The target following driver frame ``rgb`` (shown at ``time`` s), as yuv420p."""
+        self.frames += 1
+        with self.times.stage("track"):
+            track: Track = self.tracker.track(rgb, time)
+        if not track.detected:
+            self.frames_without_face += 1
+        if self.reference is None and track.detected:
+            self.reference = track.landmarks
+        with self.times.stage("render"):
+            return self.engine.render(Drive(rgb, track.landmarks, self.reference, time))
+
+    def close(self) -> None:
+        self.tracker.close()

@@ -1,0 +1,29 @@
+"""Time spent per stage, summed over a run, for the closing summary and benchmarks."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+
+@dataclass
+class StageTimes:
+    """Seconds per named stage, in the order stages were first seen."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.add(name, time.perf_counter() - start)
+
+    def add(self, name: str, seconds: float) -> None:
+        self.seconds[name] = self.seconds.get(name, 0.0) + seconds
+
+    def per_frame_ms(self, frames: int) -> dict[str, float]:
+        return {k: 1000.0 * v / max(frames, 1) for k, v in self.seconds.items()}
