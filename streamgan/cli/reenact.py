@@ -11,6 +11,7 @@ from typing import Any
 
 from streamgan.engines import available
 from streamgan.errors import InputError, OutputError
+from streamgan.media.atomic import check_output_path
 from streamgan.pipeline.reenact import Progress, ReenactReport, ReenactSettings, reenact
 
 OUTPUT_SUFFIXES = (".mp4", ".mov", ".mkv")
@@ -62,6 +63,7 @@ def _check_paths(args: argparse.Namespace) -> None:
     out = args.output
     if out.suffix.lower() not in OUTPUT_SUFFIXES:
         raise OutputError(f"{out}: output must end in {', '.join(OUTPUT_SUFFIXES)}")
+    check_output_path(out)  # fail before minutes of work, not after
     resolved = out.resolve()
     for given in (args.driver, args.target):
         if given.exists() and given.resolve() == resolved:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from streamgan.engines import EngineSettings, create_engine
 from streamgan.errors import NoFaceError
-from streamgan.media import AudioPacket, VideoReader, VideoWriter
+from streamgan.media import AudioPacket, VideoReader, VideoWriter, probe
 from streamgan.pipeline.session import ReenactSession
 from streamgan.pipeline.stats import StageTimes
 from streamgan.pipeline.target import load_target
@@ -92,6 +92,7 @@ def reenact(driver: Path, target_path: Path, output: Path,
     started = time.perf_counter()
     times = report.times
     with times.stage("prepare"):
+        probe(driver)  # a bad driver fails now, before the target's face work
         target = load_target(target_path, settings.target_face_index, settings.max_target_side)
         engine = create_engine(settings.engine, EngineSettings(device=settings.device))
         engine.prepare(target)

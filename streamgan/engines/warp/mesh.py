@@ -104,9 +104,10 @@ class PiecewiseAffine:
         # Grid node k sits at pixel k * step exactly (cv2.resize would align pixel
         # centres instead and shift the map by a fraction of a step).
         scale = np.array([[1.0 / step, 0, 0], [0, 1.0 / step, 0]])
-        return cv2.warpAffine(mapped.reshape(gh, gw, 2), scale, (roi.width, roi.height),
+        full = cv2.warpAffine(mapped.reshape(gh, gw, 2), scale, (roi.width, roi.height),
                               flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                               borderMode=cv2.BORDER_REPLICATE)
+        return np.asarray(full, np.float32)
 
 
 def backward_map(src: Points2, dst: Points2, roi: Roi, step: int,

@@ -86,4 +86,4 @@ class MouthFiller:
         brightness = float(self.target_skin @ luma) / max(float(driver_skin @ luma), 1.0)
         tint = (self.target_skin / np.maximum(driver_skin, 1.0)) / max(brightness, 1e-6)
         gain = np.clip(brightness, 0.5, 2.0) * np.clip(tint, 0.5, 2.0) ** self.tint
-        return np.clip(patch * gain, 0, 255).astype(np.uint8)
+        return np.asarray(np.clip(patch * gain, 0, 255), np.uint8)
