@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -50,9 +51,31 @@ def _configure_logging(args: argparse.Namespace) -> None:
                         stream=sys.stderr)
 
 
+def _hide_native_stderr() -> None:
+    """Send what native libraries write to fd 2 to /dev/null; keep Python's stderr.
+
+    MediaPipe, TensorFlow Lite and absl print start-up notices straight to file
+    descriptor 2, from worker threads, at moments Python does not control. The
+    command's own output (errors, warnings, progress) goes through ``sys.stderr``,
+    which is moved onto a copy of the real stderr first. ``--debug`` keeps it all.
+    """
+    try:
+        sys.stderr.flush()
+        real = os.dup(2)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+    except (OSError, ValueError, AttributeError):  # no real fd 2 (embedded, captured)
+        return
+    sys.stderr = os.fdopen(real, "w", buffering=1, encoding=sys.stderr.encoding,
+                           errors="backslashreplace")
+    os.dup2(devnull, 2)
+    os.close(devnull)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if not args.debug and argv is None:  # a real process, not a caller's in-process use
+        _hide_native_stderr()
     _configure_logging(args)
     try:
         return int(args.run(args))

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,32 +24,6 @@ def _quiet_native_logging() -> None:
     """MediaPipe's C++ side logs to stderr via glog/absl; keep user output clean."""
     os.environ.setdefault("GLOG_minloglevel", "2")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-
-@contextmanager
-def native_stderr_silenced() -> Iterator[None]:
-    """Hide what native code writes to file descriptor 2 while the block runs.
-
-    TensorFlow Lite and absl print start-up notices straight to fd 2 (not through
-    Python) when a graph starts and on its first inference; users should see one
-    clear line, not those. Kept when debug logging is on.
-    """
-    if logging.getLogger("streamgan").isEnabledFor(logging.DEBUG):
-        yield
-        return
-    try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError):  # no usable fd 2 (embedded interpreters)
-        yield
-        return
-    try:
-        with open(os.devnull, "wb") as devnull:
-            os.dup2(devnull.fileno(), 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
 
 
 @dataclass(frozen=True)
@@ -77,27 +48,20 @@ class FaceMesh:
     def __init__(self, settings: FaceMeshSettings | None = None) -> None:
         _quiet_native_logging()
         self.settings = settings or FaceMeshSettings()
-        with native_stderr_silenced():
-            import mediapipe as mp  # lazily: slow to import, and it logs natively
+        import mediapipe as mp  # lazily: it is slow to import
 
-            self._mesh: Any = mp.solutions.face_mesh.FaceMesh(
-                static_image_mode=not self.settings.video,
-                max_num_faces=self.settings.max_faces,
-                refine_landmarks=True,
-                min_detection_confidence=self.settings.min_detection_confidence,
-                min_tracking_confidence=self.settings.min_tracking_confidence,
-            )
-        self._started = False
+        self._mesh: Any = mp.solutions.face_mesh.FaceMesh(
+            static_image_mode=not self.settings.video,
+            max_num_faces=self.settings.max_faces,
+            refine_landmarks=True,
+            min_detection_confidence=self.settings.min_detection_confidence,
+            min_tracking_confidence=self.settings.min_tracking_confidence,
+        )
 
     def detect(self, rgb: NDArray[np.uint8]) -> list[Landmarks]:
         """All faces in ``rgb`` (HxWx3 uint8) as ``(478, 3)`` pixel arrays, largest first."""
         height, width = rgb.shape[:2]
-        if self._started:
-            result = self._mesh.process(np.ascontiguousarray(rgb))
-        else:  # the first inference is when the native notices are printed
-            with native_stderr_silenced():
-                result = self._mesh.process(np.ascontiguousarray(rgb))
-            self._started = True
+        result = self._mesh.process(np.ascontiguousarray(rgb))
         faces: list[Landmarks] = []
         for face in result.multi_face_landmarks or ():
             pts = np.array([(p.x, p.y, p.z) for p in face.landmark], dtype=np.float64)

@@ -34,10 +34,7 @@ def person_alpha(rgb: NDArray[np.uint8], fallback: NDArray[np.uint8]) -> NDArray
     """
     import mediapipe as mp
 
-    from streamgan.tracking.facemesh import native_stderr_silenced
-
-    with native_stderr_silenced(), \
-            mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=0) as seg:
+    with mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=0) as seg:
         mask = seg.process(np.ascontiguousarray(rgb)).segmentation_mask
     if mask is None or float((mask > 0.5).mean()) < 0.01:
         log.info("segmentation found no person; using the head outline instead")
