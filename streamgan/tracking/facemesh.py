@@ -82,12 +82,8 @@ class FaceMesh:
         self.close()
 
 
-def detect_still(rgb: NDArray[np.uint8], max_faces: int = 4) -> list[Landmarks]:
-    """Faces in a still image, largest first.
-
-    Small images are upscaled for detection (the face detector wants faces of at
-    least ~50 px), and the landmarks scaled back.
-    """
+def _mesh_still(rgb: NDArray[np.uint8], max_faces: int) -> list[Landmarks]:
+    """FaceMesh on a whole still, small images upscaled (its detector wants ~50 px faces)."""
     import cv2
 
     scale = 1.0
@@ -96,4 +92,46 @@ def detect_still(rgb: NDArray[np.uint8], max_faces: int = 4) -> list[Landmarks]:
         rgb = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
     with FaceMesh(FaceMeshSettings(video=False, max_faces=max_faces)) as mesh:
         faces = mesh.detect(np.asarray(rgb, np.uint8))
-    return [f / scale for f in faces]
+    return [f / (scale, scale, scale) for f in faces]
+
+
+def _face_boxes(rgb: NDArray[np.uint8]) -> list[tuple[float, float, float, float]]:
+    """Face boxes (x0, y0, x1, y1) from MediaPipe's bundled full-range detector."""
+    import mediapipe as mp
+
+    height, width = rgb.shape[:2]
+    with mp.solutions.face_detection.FaceDetection(model_selection=1,
+                                                   min_detection_confidence=0.5) as det:
+        result = det.process(np.ascontiguousarray(rgb))
+    boxes = []
+    for d in result.detections or ():
+        b = d.location_data.relative_bounding_box
+        boxes.append((b.xmin * width, b.ymin * height,
+                      (b.xmin + b.width) * width, (b.ymin + b.height) * height))
+    return boxes
+
+
+def detect_still(rgb: NDArray[np.uint8], max_faces: int = 4) -> list[Landmarks]:
+    """Faces in a still image, largest first.
+
+    FaceMesh's own detector is the short-range (selfie) one and misses faces that are
+    small in the frame; those are found with the full-range detector and each crop is
+    then refined by FaceMesh.
+    """
+    faces = _mesh_still(rgb, max_faces)
+    if len(faces) >= max_faces:
+        return faces
+    height, width = rgb.shape[:2]
+    for x0, y0, x1, y1 in _face_boxes(rgb):
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        if any(f[:, 0].min() <= cx <= f[:, 0].max() and f[:, 1].min() <= cy <= f[:, 1].max()
+               for f in faces):
+            continue  # already found
+        half = max(x1 - x0, y1 - y0)  # a crop twice the box, so FaceMesh sees context
+        left, top = int(max(0, cx - half)), int(max(0, cy - half))
+        right, bottom = int(min(width, cx + half)), int(min(height, cy + half))
+        found = _mesh_still(np.ascontiguousarray(rgb[top:bottom, left:right]), 1)
+        if found:
+            faces.append(found[0] + (left, top, 0))
+    faces.sort(key=face_area, reverse=True)
+    return faces[:max_faces]

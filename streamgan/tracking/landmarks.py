@@ -51,6 +51,11 @@ FACE_OVAL = (10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365
              162, 21, 54, 103, 67, 109)
 """The face outline in order, starting at the top of the forehead."""
 
+EXPRESSIVE = tuple(sorted(set(
+    RIGHT_EYE_UPPER + RIGHT_EYE_LOWER + LEFT_EYE_UPPER + LEFT_EYE_LOWER + RIGHT_IRIS
+    + LEFT_IRIS + INNER_LIP_RING + OUTER_LIP_RING)))
+"""Points that move fast and far with expression: lids, irises, lips."""
+
 FOREHEAD = 10
 CHIN = 152
 NOSE_TIP = 1

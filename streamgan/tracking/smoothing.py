@@ -20,7 +20,7 @@ class OneEuroSettings:
 
     min_cutoff: float = 1.5
     beta: float = 8.0
-    d_cutoff: float = 1.0
+    d_cutoff: float = 3.0
 
 
 def _alpha(cutoff: NDArray[np.float64] | float, dt: float) -> NDArray[np.float64] | float:
@@ -31,8 +31,13 @@ def _alpha(cutoff: NDArray[np.float64] | float, dt: float) -> NDArray[np.float64
 class OneEuroFilter:
     """Filters an array of any shape; speed is normalised by a scale (the face size)."""
 
-    def __init__(self, settings: OneEuroSettings | None = None) -> None:
+    def __init__(self, settings: OneEuroSettings | None = None,
+                 cutoff_scale: NDArray[np.float64] | float = 1.0) -> None:
+        """``cutoff_scale`` raises the minimum cut-off per element (broadcast against
+        the samples): fast, small motions such as blinks need less smoothing than
+        the head's pose."""
         self.settings = settings or OneEuroSettings()
+        self.cutoff_scale = cutoff_scale
         self._x: NDArray[np.float64] | None = None
         self._dx: NDArray[np.float64] | None = None
         self._t: float | None = None
@@ -55,7 +60,7 @@ class OneEuroFilter:
         a_d = _alpha(s.d_cutoff, dt)
         dx_hat = a_d * dx + (1 - a_d) * self._dx
         speed = np.abs(dx_hat) / max(scale, 1e-6)
-        a = _alpha(s.min_cutoff + s.beta * speed, dt)
+        a = _alpha(s.min_cutoff * self.cutoff_scale + s.beta * speed, dt)
         x_hat = a * x + (1 - a) * self._x
         self._x, self._dx, self._t = x_hat, dx_hat, t
         return x_hat.copy()

@@ -12,7 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from streamgan.tracking.facemesh import FaceMesh, FaceMeshSettings
-from streamgan.tracking.landmarks import Landmarks, interocular
+from streamgan.tracking.landmarks import EXPRESSIVE, NUM_LANDMARKS, Landmarks, interocular
 from streamgan.tracking.pose import fit_head_pose
 from streamgan.tracking.smoothing import OneEuroFilter, OneEuroSettings
 
@@ -25,6 +25,9 @@ class TrackerSettings:
     smoothing: OneEuroSettings | None = field(default_factory=OneEuroSettings)
     reset_after: float = 0.5
     """Seconds without a face after which smoothing starts afresh (no glide from afar)."""
+    expressive_cutoff: float = 4.0
+    """Eyelids, irises and lips are smoothed this many times less than the rest: a
+    blink lasts three frames, and the head's shimmer is what smoothing is for."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,12 @@ class Track:
     (occlusion, a wrong face); 0 when nothing was detected."""
 
 
+def _expressive_cutoff_scale(factor: float) -> NDArray[np.float64]:
+    scale = np.ones((NUM_LANDMARKS, 1))
+    scale[list(EXPRESSIVE)] = factor
+    return scale
+
+
 def _plausibility(anchor: Landmarks, current: Landmarks) -> float:
     _, residual = fit_head_pose(anchor, current)
     return float(np.exp(-((residual / 0.06) ** 2)))
@@ -57,7 +66,8 @@ class FaceTracker:
             raise ValueError("face_index must be >= 0")
         # To pick the largest of several faces the mesh must look for more than one.
         self._mesh = mesh or FaceMesh(FaceMeshSettings(max_faces=self.settings.face_index + 2))
-        self._filter = OneEuroFilter(self.settings.smoothing) if self.settings.smoothing else None
+        self._filter = (OneEuroFilter(self.settings.smoothing, _expressive_cutoff_scale(
+            self.settings.expressive_cutoff)) if self.settings.smoothing else None)
         self._last: Landmarks | None = None
         self._anchor: Landmarks | None = None
         self._last_seen: float | None = None

@@ -39,6 +39,9 @@ class MotionSettings:
     pose: float = 1.0
     expression: float = 1.0
     max_eye_ratio: float = 1.4
+    eye_shut_ratio: float = 0.35
+    """FaceMesh reads a shut eye at about a third of its open height, never 0: driver
+    openings at or below this fraction of the reference count as fully shut."""
 
 
 @dataclass(frozen=True)
@@ -124,7 +127,8 @@ class MotionTransfer:
         point (the target's own eye shape, scaled); the iris closes with the lids."""
         out = shaped.copy()
         for (upper, lower, iris), ref_gap in zip(_EYES, self._ref_eye, strict=True):
-            ratio = _eye_ratio(normalised, upper, lower) / ref_gap
+            shut = self.settings.eye_shut_ratio
+            ratio = (_eye_ratio(normalised, upper, lower) / ref_gap - shut) / (1.0 - shut)
             ratio = float(np.clip(ratio, 0.0, self.settings.max_eye_ratio))
             out[upper] = shaped[lower] + ratio * (self.target[upper] - self.target[lower])
             lid = shaped[lower].mean(0)

@@ -1,0 +1,105 @@
+"""End to end on the samples: the output follows the driver and keeps the target."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from streamgan.media import read_image
+from streamgan.pipeline.reenact import ReenactReport, ReenactSettings, reenact
+from streamgan.tracking import landmarks as L
+from streamgan.tracking.facemesh import detect_still
+from streamgan.tracking.measures import VideoMeasures, measure_video
+from streamgan.tracking.pose import fit_similarity
+from tests.conftest import SAMPLES
+
+DRIVER = SAMPLES / "driver.mp4"
+TARGET = SAMPLES / "target.png"
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, ReenactReport]:
+    out = tmp_path_factory.mktemp("reenact") / "out.mp4"
+    return out, reenact(DRIVER, TARGET, out, ReenactSettings())
+
+
+@pytest.fixture(scope="module")
+def driver_measures() -> VideoMeasures:
+    return measure_video(DRIVER)
+
+
+@pytest.fixture(scope="module")
+def output_measures(run: tuple[Path, ReenactReport]) -> VideoMeasures:
+    return measure_video(run[0])
+
+
+def _pts(path: Path, kind: str) -> list[int]:
+    with av.open(str(path)) as c:
+        stream = c.streams.video[0] if kind == "video" else c.streams.audio[0]
+        tb = stream.time_base
+        return sorted(int(round(f.pts * tb * 90000)) for f in c.demux(stream) if f.pts is not None)
+
+
+def test_every_frame_written_with_the_driver_timing(run: tuple[Path, ReenactReport]) -> None:
+    out, report = run
+    assert _pts(out, "video") == _pts(DRIVER, "video")
+    assert report.frames == len(_pts(DRIVER, "video"))
+    assert report.frames_without_face == 0
+    with av.open(str(out)) as c:
+        v = c.streams.video[0]
+        assert (v.codec_context.width, v.codec_context.height) == (640, 360)
+        assert v.codec_context.name == "h264" and v.codec_context.pix_fmt == "yuv420p"
+
+
+def test_driver_audio_kept_in_sync(run: tuple[Path, ReenactReport]) -> None:
+    out, _ = run
+    assert _pts(out, "audio") == _pts(DRIVER, "audio")
+    with av.open(str(out)) as a, av.open(str(DRIVER)) as b:
+        got = [bytes(p) for p in a.demux(a.streams.audio[0]) if p.size]
+        want = [bytes(p) for p in b.demux(b.streams.audio[0]) if p.size]
+    assert got == want  # copied, not re-encoded
+
+
+@pytest.mark.parametrize("channel", ["yaw", "pitch", "eye", "mouth"])
+def test_output_follows_the_driver(channel: str, driver_measures: VideoMeasures,
+                                   output_measures: VideoMeasures) -> None:
+    drv, out = driver_measures.channel(channel), output_measures.channel(channel)
+    ok = ~np.isnan(drv) & ~np.isnan(out)
+    assert ok.mean() > 0.98  # the output's face is tracked in (nearly) every frame
+    r = np.corrcoef(drv[ok], out[ok])[0, 1]
+    assert r >= 0.9, f"{channel}: correlation {r:.3f}"
+
+
+def _shape(lm: np.ndarray) -> np.ndarray:
+    """Rigid-point layout with position, size and rotation removed."""
+    pts = lm[list(L.RIGID)]
+    return pts - pts.mean(0)
+
+
+def test_output_keeps_the_target_face_shape(driver_measures: VideoMeasures,
+                                            output_measures: VideoMeasures) -> None:
+    target_lm = detect_still(read_image(TARGET))[0]
+    driver_lm = next(lm for lm in driver_measures.landmarks if lm is not None)
+    out_lms = [lm for lm in output_measures.landmarks if lm is not None]
+
+    def distance(a: np.ndarray, b: np.ndarray) -> float:
+        _, residual = fit_similarity(_shape(a), _shape(b))
+        return residual
+
+    to_target = np.median([distance(lm, target_lm) for lm in out_lms])
+    to_driver = np.median([distance(lm, driver_lm) for lm in out_lms])
+    assert to_target < 0.6 * to_driver
+
+
+def test_background_stays_put(run: tuple[Path, ReenactReport]) -> None:
+    out, _ = run
+    target = read_image(TARGET).astype(float)
+    with av.open(str(out)) as c:
+        frames = [f.to_ndarray(format="rgb24").astype(float) for f in c.decode(video=0)]
+    # The frame's left and right edges lie outside the moving head's region.
+    for frame in frames[::10]:
+        for cols in (slice(0, 40), slice(-40, None)):
+            assert np.abs(frame[:, cols] - target[:, cols]).mean() < 4.0
