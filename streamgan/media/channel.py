@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -81,3 +81,19 @@ class Channel(Generic[T]):
                         raise error
                     return
             yield item
+
+
+def spawn(name: str, target: Callable[[Channel[T]], None], channel: Channel[T]) -> threading.Thread:
+    """Start the daemon thread at one end of ``channel`` (a decoder or an encoder)."""
+    thread = threading.Thread(target=target, args=(channel,), name=name, daemon=True)
+    thread.start()
+    return thread
+
+
+def stop_worker(channel: Channel[T], thread: threading.Thread, timeout: float) -> bool:
+    """Close ``channel`` and wait for ``thread``; False if it is still running after
+    ``timeout`` seconds (its container must then be left alone: closing it under a
+    running codec would crash the process)."""
+    channel.close()
+    thread.join(timeout)
+    return not thread.is_alive()

@@ -25,7 +25,7 @@ from av.stream import Disposition
 from av.video.stream import VideoStream
 
 from streamgan.errors import InputError
-from streamgan.media.channel import Channel
+from streamgan.media.channel import Channel, spawn, stop_worker
 from streamgan.media.container import ffmpeg_reason, open_input
 from streamgan.media.frame import AudioPacket, AudioPacketData, VideoFrame
 from streamgan.media.info import VideoInfo
@@ -294,13 +294,7 @@ class VideoReader:
     def _start_thread(self) -> Iterator[Item]:
         channel: Channel[Item] = Channel(self._queue_size)
         self._channel = channel
-        self._thread = threading.Thread(
-            target=self._produce,
-            args=(channel,),
-            name=f"streamgan-reader:{self.path.name}",
-            daemon=True,
-        )
-        self._thread.start()
+        self._thread = spawn(f"streamgan-reader:{self.path.name}", self._produce, channel)
         return iter(channel)
 
     def _produce(self, channel: Channel[Item]) -> None:
@@ -335,13 +329,10 @@ class VideoReader:
             return
         self._closed = True
         thread, channel = self._thread, self._channel
-        if thread is not None and channel is not None:
-            channel.close()
-            thread.join(_JOIN_TIMEOUT_S)
-            if thread.is_alive():
-                # Closing the container under a running decoder would crash it.
-                log.warning("%s: decoder thread did not stop; leaving it to finish", self.path)
-                return
+        if thread is not None and channel is not None and not stop_worker(
+                channel, thread, _JOIN_TIMEOUT_S):
+            log.warning("%s: decoder thread did not stop; leaving it to finish", self.path)
+            return
         self._close_container()
 
     def _close_container(self) -> None:

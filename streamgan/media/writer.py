@@ -25,7 +25,7 @@ from av.video.stream import VideoStream
 from streamgan.errors import OutputError
 from streamgan.media.atomic import AtomicFile
 from streamgan.media.audio import AudioOutput
-from streamgan.media.channel import Channel
+from streamgan.media.channel import Channel, spawn, stop_worker
 from streamgan.media.container import ffmpeg_reason, open_output, output_format
 from streamgan.media.frame import AudioPacket, AudioPacketData, RgbImage
 
@@ -107,13 +107,7 @@ class VideoWriter:
         if threaded:
             channel: Channel[_Job] = Channel(queue_size)
             self._channel = channel
-            self._thread = threading.Thread(
-                target=self._run,
-                args=(channel,),
-                name=f"streamgan-writer:{self.path.name}",
-                daemon=True,
-            )
-            self._thread.start()
+            self._thread = spawn(f"streamgan-writer:{self.path.name}", self._run, channel)
 
     def _add_video(
         self,
@@ -276,13 +270,11 @@ class VideoWriter:
             return
         self._closed = True
         channel, thread = self._channel, self._thread
-        if channel is not None and thread is not None:
-            channel.close()
-            thread.join(_ABORT_JOIN_TIMEOUT_S)
-            if thread.is_alive():
-                log.warning("%s: encoder thread did not stop; abandoning it", self.path)
-                self._file.discard()
-                return
+        if channel is not None and thread is not None and not stop_worker(
+                channel, thread, _ABORT_JOIN_TIMEOUT_S):
+            log.warning("%s: encoder thread did not stop; abandoning it", self.path)
+            self._file.discard()
+            return
         self._release()
 
     def _release(self) -> None:
