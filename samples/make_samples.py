@@ -35,6 +35,8 @@ from PIL import Image
 from scipy.spatial import Delaunay
 
 from streamgan.tracking import landmarks as lmk
+from streamgan.tracking.facemesh import detect_still
+from streamgan.tracking.measures import measure_video
 
 log = logging.getLogger("make_samples")
 
@@ -71,25 +73,9 @@ def load_sources() -> tuple[NDArray[np.uint8], NDArray[np.uint8]]:
     return astronaut, hopper
 
 
-def detect_faces(rgb: NDArray[np.uint8], max_faces: int = 1) -> list[Array]:
-    """All faces MediaPipe FaceMesh (static mode, refined) finds, as (478, 3) pixel landmarks."""
-    h, w = rgb.shape[:2]
-    with mp.solutions.face_mesh.FaceMesh(static_image_mode=True, refine_landmarks=True,
-                                         max_num_faces=max_faces) as mesh:
-        result = mesh.process(np.ascontiguousarray(rgb))
-    faces = result.multi_face_landmarks or []
-    return [landmarks_to_pixels(face, w, h) for face in faces]
-
-
-def landmarks_to_pixels(face: object, w: int, h: int) -> Array:
-    """MediaPipe's normalised landmarks to pixels; z is scaled by the width, like x."""
-    points = face.landmark  # type: ignore[attr-defined]
-    return np.array([[p.x * w, p.y * h, p.z * w] for p in points], np.float64)
-
-
 def detect_one_face(rgb: NDArray[np.uint8]) -> Array:
     """Landmarks of the single face in ``rgb``; fail loudly if MediaPipe finds none."""
-    faces = detect_faces(rgb)
+    faces = detect_still(rgb, max_faces=1)
     if not faces:
         raise RuntimeError("MediaPipe found no face")
     return faces[0]
@@ -1062,7 +1048,7 @@ def check(min_corr: float = 0.9) -> int:
     """
     ok = True
     target = np.asarray(Image.open(TARGET_PATH).convert("RGB"))
-    faces = detect_faces(target, max_faces=4)
+    faces = detect_still(target, max_faces=4)
     print(f"target.png {target.shape[1]}x{target.shape[0]}: {len(faces)} face(s)")
     if len(faces) == 1:
         lm = faces[0]
@@ -1076,25 +1062,13 @@ def check(min_corr: float = 0.9) -> int:
     doc = json.loads(SCRIPT_PATH.read_text())
     script = doc["frames"]
     frames, audio = read_video(DRIVER_PATH)
-    keys = ("yaw", "pitch", "roll", "eye", "mouth", "width", "gaze")
-    measures: dict[str, list[float]] = {k: [] for k in keys}
-    tracked = 0
-    with mp.solutions.face_mesh.FaceMesh(static_image_mode=False, refine_landmarks=True,
-                                         max_num_faces=1) as mesh:
-        for image in frames:
-            result = mesh.process(image)
-            if not result.multi_face_landmarks:
-                for values in measures.values():
-                    values.append(np.nan)
-                continue
-            tracked += 1
-            lm = landmarks_to_pixels(result.multi_face_landmarks[0], WIDTH, HEIGHT)
-            for key, value in zip(("yaw", "pitch", "roll"), lmk.head_angles(lm), strict=True):
-                measures[key].append(value)
-            measures["eye"].append(lmk.eye_opening(lm))
-            measures["mouth"].append(lmk.mouth_opening(lm))
-            measures["width"].append(lmk.mouth_width(lm))
-            measures["gaze"].append(iris_offset(lm))
+    measured_video = measure_video(DRIVER_PATH)
+    measures = {key: measured_video.channel(channel) for key, channel in
+                (("yaw", "yaw"), ("pitch", "pitch"), ("roll", "roll"), ("eye", "eye"),
+                 ("mouth", "mouth"), ("width", "smile"))}
+    measures["gaze"] = np.array([np.nan if lm is None else iris_offset(lm)
+                                 for lm in measured_video.landmarks])
+    tracked = sum(lm is not None for lm in measured_video.landmarks)
     print(f"driver.mp4: {len(frames)} frames ({len(script)} scripted), face tracked on "
           f"{tracked}")
     ok &= tracked == len(frames) == len(script)
