@@ -55,10 +55,8 @@ class WarpEngine(Engine):
     name = "warp"
 
     def __init__(self, settings: WarpSettings | None = None) -> None:
-        super().__init__(settings or WarpSettings())
-        self.warp_settings: WarpSettings = (
-            settings if isinstance(settings, WarpSettings) else WarpSettings()
-        )
+        self.warp_settings = settings or WarpSettings()
+        super().__init__(self.warp_settings)
         self._motion: MotionTransfer | None = None
 
     # -- preparation -------------------------------------------------------------
@@ -69,7 +67,6 @@ class WarpEngine(Engine):
         if width % 2 or height % 2:
             raise ValueError("target sides must be even (yuv420p)")
         self.size = (width, height)
-        self._target_lm = lm
         self._motion = MotionTransfer(lm, s.motion)
 
         oval = lm[list(lm_idx.FACE_OVAL), :2]
