@@ -14,7 +14,7 @@ def test_translated_points_give_an_exact_shift_inside_and_identity_at_the_edge()
     border, inner, roi = _scene()
     src = np.vstack([border, inner])
     dst = np.vstack([border, inner + (6, -4)])
-    m = backward_map(src, dst, roi, step=3, detail=Roi(180, 130, 320, 270), detail_step=2)
+    m = backward_map(src, dst, roi, step=3, detail=Roi(180, 130, 320, 270), detail_step=2).luma()
     assert m.shape == (roi.height, roi.width, 2) and m.dtype == np.float32
     # A pixel well inside the moved cloud samples the source 6 px left, 4 px down.
     np.testing.assert_allclose(m[200 - 50, 250 - 100], (244, 204), atol=0.05)
@@ -25,7 +25,7 @@ def test_translated_points_give_an_exact_shift_inside_and_identity_at_the_edge()
 def test_unmoved_points_give_identity_everywhere() -> None:
     border, inner, roi = _scene()
     src = np.vstack([border, inner])
-    m = backward_map(src, src, roi, step=4)
+    m = backward_map(src, src, roi, step=4).luma()
     ys, xs = np.mgrid[roi.y0:roi.y1, roi.x0:roi.x1]
     np.testing.assert_allclose(m[..., 0], xs, atol=0.01)
     np.testing.assert_allclose(m[..., 1], ys, atol=0.01)
@@ -34,3 +34,16 @@ def test_unmoved_points_give_identity_everywhere() -> None:
 def test_even_roi_is_clipped_and_even() -> None:
     roi = even_roi(np.array([[-5.0, 3.3], [641.0, 99.1]]), 640, 360)
     assert (roi.x0, roi.y0) == (0, 2) and roi.x1 == 640 and roi.y1 % 2 == 0 and roi.y1 >= 100
+
+
+def test_chroma_map_is_the_luma_map_on_the_half_plane() -> None:
+    border, inner, roi = _scene()
+    src = np.vstack([border, inner])
+    dst = np.vstack([border, inner + (6, -4)])
+    dense = backward_map(src, dst, roi, step=3, detail=Roi(180, 130, 320, 270), detail_step=2)
+    c = dense.chroma()
+    half = roi.half
+    assert c.shape == (half.height, half.width, 2)
+    # Chroma sample (125, 100) sits inside the moved cloud: it samples 3 left, 2 down.
+    np.testing.assert_allclose(c[100 - half.y0, 125 - half.x0], (122, 102), atol=0.05)
+    np.testing.assert_allclose(c[0, 0], (half.x0, half.y0), atol=0.05)

@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 from streamgan.engines.base import Drive, Engine, EngineSettings, Target
 from streamgan.engines.warp.layers import split_layers
 from streamgan.engines.warp.mesh import (
+    DenseMap,
     Roi,
     backward_map,
     ellipse_points,
@@ -105,10 +106,8 @@ class WarpEngine(Engine):
         ty, tu, tv = planes(self._target_yuv)
         by, bu, bv = planes(background)
         self._luma_alpha = np.ascontiguousarray(np.dstack([ty, layers.alpha]))
-        self._chroma = np.ascontiguousarray(np.dstack([tu, tv]))
-        self._bg_luma = by
-        self._bg_chroma = np.dstack([bu, bv])
-        self._alpha_half = alpha_half
+        self._chroma_alpha = np.ascontiguousarray(np.dstack([tu, tv, alpha_half]))
+        self._bg_luma, self._bg_u, self._bg_v = by, bu, bv
         self._mouth = MouthFiller(skin_colour(image, lm)) if s.mouth_fill else None
         self._rest_mouth = opening_area(lm)
         self._reference_id: int | None = None
@@ -139,24 +138,20 @@ class WarpEngine(Engine):
             self._fill_mouth(out, drive, motion.landmarks)
         return out
 
-    def _composite(self, out: Yuv420, roi: Roi, mapping: NDArray[np.float32]) -> None:
+    def _composite(self, out: Yuv420, roi: Roi, mapping: DenseMap) -> None:
         """Person layer warped by ``mapping`` over the background plate, inside ``roi``."""
         y, u, v = planes(out)
-        warped = cv2.remap(self._luma_alpha, mapping, None, cv2.INTER_LINEAR,
-                           borderMode=cv2.BORDER_REPLICATE)
-        alpha = warped[..., 1].astype(np.float32) * (1 / 255)
+        luma, alpha = cv2.split(cv2.remap(self._luma_alpha, mapping.luma(), None,
+                                          cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE))
         ys, xs = roi.slices
-        y[ys, xs] = _blend(self._bg_luma[ys, xs], warped[..., 0], alpha)
+        y[ys, xs] = _blend(self._bg_luma[ys, xs], luma, alpha)
         half = roi.half
-        chroma_map = cv2.resize(mapping, (half.width, half.height), interpolation=cv2.INTER_AREA)
-        chroma_map = (chroma_map - 0.5) * 0.5
-        warped_uv = cv2.remap(self._chroma, chroma_map, None, cv2.INTER_LINEAR,
-                              borderMode=cv2.BORDER_REPLICATE)
-        alpha_half = cv2.resize(alpha, (half.width, half.height), interpolation=cv2.INTER_AREA)
+        cu, cv, alpha_half = cv2.split(cv2.remap(self._chroma_alpha, mapping.chroma(), None,
+                                                 cv2.INTER_LINEAR,
+                                                 borderMode=cv2.BORDER_REPLICATE))
         hs, hx = half.slices
-        bg = self._bg_chroma[hs, hx]
-        u[hs, hx] = _blend(bg[..., 0], warped_uv[..., 0], alpha_half)
-        v[hs, hx] = _blend(bg[..., 1], warped_uv[..., 1], alpha_half)
+        u[hs, hx] = _blend(self._bg_u[hs, hx], cu, alpha_half)
+        v[hs, hx] = _blend(self._bg_v[hs, hx], cv, alpha_half)
 
     def _fill_mouth(self, out: Yuv420, drive: Drive, out_lm: NDArray[np.float64]) -> None:
         assert self._mouth is not None and drive.landmarks is not None
@@ -176,7 +171,11 @@ class WarpEngine(Engine):
 
 
 def _blend(back: NDArray[np.uint8], front: NDArray[np.uint8],
-           alpha: NDArray[np.float32]) -> NDArray[np.uint8]:
-    """``back`` + ``alpha`` * (``front`` - ``back``), rounded to uint8."""
-    b = back.astype(np.float32)
-    return np.asarray(b + alpha * (front.astype(np.float32) - b) + 0.5, np.uint8)
+           alpha: NDArray[np.uint8] | NDArray[np.float32]) -> NDArray[np.uint8]:
+    """``back`` + ``alpha`` * (``front`` - ``back``); alpha uint8 (0..255) or float (0..1)."""
+    weight = alpha.astype(np.float32)
+    if alpha.dtype == np.uint8:
+        weight *= 1.0 / 255.0
+    blended = cv2.blendLinear(np.ascontiguousarray(front), np.ascontiguousarray(back),
+                              weight, 1.0 - weight)
+    return np.asarray(blended, np.uint8)

@@ -84,12 +84,8 @@ class PiecewiseAffine:
         table = np.concatenate([linear[:, 0], offset[:, :1], linear[:, 1], offset[:, 1:]], 1)
         self._table = np.vstack([table, [1, 0, 0, 0, 1, 0]]).astype(np.float32)
 
-    def sample(self, roi: Roi, step: int) -> NDArray[np.float32]:
-        """The map over ``roi`` as ``(roi.height, roi.width, 2)`` absolute source (x, y).
-
-        Evaluated exactly every ``step`` pixels and bilinearly in between: the map is
-        piecewise linear, so a grid finer than its triangles loses almost nothing.
-        """
+    def sample(self, roi: Roi, step: int) -> Grid:
+        """The map evaluated exactly at every ``step``-th pixel of ``roi`` (and one past)."""
         gw = (roi.width + step - 1) // step + 1
         gh = (roi.height + step - 1) // step + 1
         gx = (roi.x0 + np.arange(gw) * step).astype(np.float32)
@@ -101,32 +97,91 @@ class PiecewiseAffine:
         mapped = np.empty((gh * gw, 2), np.float32)
         mapped[:, 0] = k[:, 0] * qx + k[:, 1] * qy + k[:, 2]
         mapped[:, 1] = k[:, 3] * qx + k[:, 4] * qy + k[:, 5]
-        # Grid node k sits at pixel k * step exactly (cv2.resize would align pixel
-        # centres instead and shift the map by a fraction of a step).
-        scale = np.array([[1.0 / step, 0, 0], [0, 1.0 / step, 0]])
-        full = cv2.warpAffine(mapped.reshape(gh, gw, 2), scale, (roi.width, roi.height),
-                              flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                              borderMode=cv2.BORDER_REPLICATE)
-        return np.asarray(full, np.float32)
+        return Grid(roi, step, mapped.reshape(gh, gw, 2))
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Exact map values at grid nodes: node (i, j) sits at pixel roi.x0 + j*step,
+    roi.y0 + i*step. The map is piecewise linear, so bilinear interpolation between
+    nodes finer than its triangles loses almost nothing."""
+
+    roi: Roi
+    step: int
+    nodes: NDArray[np.float32]
+
+    def luma(self) -> NDArray[np.float32]:
+        """The map for every pixel of the roi, ``(height, width, 2)`` absolute (x, y)."""
+        to_nodes = np.array([[1.0 / self.step, 0, 0], [0, 1.0 / self.step, 0]])
+        return self._upsample(to_nodes, self.roi.width, self.roi.height)
+
+    def chroma(self) -> NDArray[np.float32]:
+        """The map for a half-resolution (yuv420p chroma) plane over ``roi.half``.
+
+        Chroma sample c sits at luma position 2c + 0.5 and a luma coordinate m is chroma
+        coordinate (m - 0.5) / 2; built from the nodes, not by shrinking the luma map.
+        """
+        s = self.step
+        to_nodes = np.array([[2.0 / s, 0, 0.5 / s], [0, 2.0 / s, 0.5 / s]])
+        half = self._upsample(to_nodes, self.roi.width // 2, self.roi.height // 2)
+        half -= 0.5
+        half *= 0.5
+        return half
+
+    def _upsample(self, to_nodes: NDArray[np.float64], width: int,
+                  height: int) -> NDArray[np.float32]:
+        # warpAffine with an exact inverse scale: cv2.resize would align pixel centres
+        # instead and shift the map by a fraction of a step.
+        out = cv2.warpAffine(self.nodes, to_nodes, (width, height),
+                             flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                             borderMode=cv2.BORDER_REPLICATE)
+        return np.asarray(out, np.float32)
+
+
+@dataclass(frozen=True)
+class DenseMap:
+    """A coarse grid over the whole roi, and optionally a fine one over the face."""
+
+    coarse: Grid
+    fine: Grid | None = None
+
+    def luma(self) -> NDArray[np.float32]:
+        """``(roi.height, roi.width, 2)``: for each output pixel, the source (x, y)."""
+        mapping = self.coarse.luma()
+        if self.fine is not None:
+            ys, xs = _inside(self.fine.roi, self.coarse.roi)
+            mapping[ys, xs] = self.fine.luma()
+        return mapping
+
+    def chroma(self) -> NDArray[np.float32]:
+        """The same map for the half-resolution chroma planes over ``roi.half``."""
+        mapping = self.coarse.chroma()
+        if self.fine is not None:
+            ys, xs = _inside(self.fine.roi.half, self.coarse.roi.half)
+            mapping[ys, xs] = self.fine.chroma()
+        return mapping
+
+
+def _inside(inner: Roi, outer: Roi) -> tuple[slice, slice]:
+    return (slice(inner.y0 - outer.y0, inner.y1 - outer.y0),
+            slice(inner.x0 - outer.x0, inner.x1 - outer.x0))
 
 
 def backward_map(src: Points2, dst: Points2, roi: Roi, step: int,
-                 detail: Roi | None = None, detail_step: int = 2) -> NDArray[np.float32]:
-    """For each pixel of ``roi`` in output space, the source (x, y) to sample.
+                 detail: Roi | None = None, detail_step: int = 2) -> DenseMap:
+    """Where each output pixel of ``roi`` samples the source.
 
     The map is sampled every ``step`` pixels, and every ``detail_step`` pixels inside
     ``detail`` (the face, where lids and lips need the precision).
     """
     affine = PiecewiseAffine(src, dst)
-    mapping = affine.sample(roi, step)
+    fine = None
     if detail is not None:
         inner = Roi(max(detail.x0, roi.x0), max(detail.y0, roi.y0),
                     min(detail.x1, roi.x1), min(detail.y1, roi.y1))
         if inner.width > 0 and inner.height > 0:
-            ys, xs = slice(inner.y0 - roi.y0, inner.y1 - roi.y0), slice(
-                inner.x0 - roi.x0, inner.x1 - roi.x0)
-            mapping[ys, xs] = affine.sample(inner, detail_step)
-    return mapping
+            fine = affine.sample(inner, detail_step)
+    return DenseMap(affine.sample(roi, step), fine)
 
 
 def ellipse_points(center: NDArray[np.float64], axes: tuple[float, float], count: int,
