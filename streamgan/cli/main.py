@@ -13,6 +13,8 @@ import sys
 from collections.abc import Sequence
 
 from streamgan import __version__
+from streamgan.cli import consent as consent_cmd
+from streamgan.cli import keys as keys_cmd
 from streamgan.cli import reenact as reenact_cmd
 from streamgan.errors import StreamganError
 
@@ -36,6 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="show tracebacks and debug logs")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     reenact_cmd.add_parser(commands, parents=[common])
+    consent_cmd.add_parser(commands, parents=[common])
+    keys_cmd.add_parser(commands, parents=[common])
     return parser
 
 
