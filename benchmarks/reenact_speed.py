@@ -25,9 +25,12 @@ from PIL import Image
 
 from streamgan.media import AudioPacket, VideoReader, VideoWriter, read_image
 from streamgan.pipeline.reenact import ReenactSettings, reenact
+from streamgan.safety.consent import grant_consent
+from streamgan.safety.consent_keys import generate_keypair
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "samples"
+SAMPLE_TRUST = SAMPLES / "consent" / "sample-signer.trust.json"
 
 
 def transcode(src: Path, dst: Path, crf: int, preset: str) -> tuple[int, float]:
@@ -63,7 +66,7 @@ def upscale(src: Path, image: Path, work: Path, size: tuple[int, int]) -> tuple[
 
 
 def bench(name: str, driver: Path, target: Path, work: Path, crf: int, preset: str,
-          repeat: int) -> dict[str, object]:
+          repeat: int, trust: Path) -> dict[str, object]:
     with av.open(str(driver)) as c:
         rate = float(c.streams.video[0].average_rate or 25)
     best_t = best_r = None
@@ -72,7 +75,7 @@ def bench(name: str, driver: Path, target: Path, work: Path, crf: int, preset: s
         t_fps = frames / seconds
         best_t = max(best_t or 0.0, t_fps)
         report = reenact(driver, target, work / "reenact.mp4",
-                         ReenactSettings(crf=crf, preset=preset))
+                         ReenactSettings(crf=crf, preset=preset, trust=(trust,)))
         # Time to first frame (target preparation) is reported apart from throughput.
         prepare = report.times.seconds.get("prepare", 0.0)
         r_fps = report.frames / (report.seconds - prepare)
@@ -99,9 +102,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         rows.append(bench("sample 640x360", SAMPLES / "driver.mp4", SAMPLES / "target.png",
-                          work, args.crf, args.preset, args.repeat))
+                          work, args.crf, args.preset, args.repeat, SAMPLE_TRUST))
         d720, t720 = upscale(SAMPLES / "driver.mp4", SAMPLES / "target.png", work, (1280, 720))
-        rows.append(bench("1280x720", d720, t720, work, args.crf, args.preset, args.repeat))
+        # The upscaled target is a new image: consent from a signer made for this run.
+        signer = generate_keypair(work / "bench-signer")
+        grant_consent(t720, signer.private, "benchmark", ("reenact",))
+        rows.append(bench("1280x720", d720, t720, work, args.crf, args.preset, args.repeat,
+                          signer.public))
     print(f"{'clip':16} {'transcode fps':>14} {'reenact fps':>12} {'ratio':>6} "
           f"{'x real time':>12} {'prepare s':>10}")
     for r in rows:

@@ -13,6 +13,36 @@ from streamgan.tracking.landmarks import Landmarks
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "samples"
+SAMPLE_TRUST = SAMPLES / "consent" / "sample-signer.trust.json"
+"""The test-only signer that vouches for samples/target.png and nothing else."""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Keys, certificates and trust made by the tests live in a throwaway config
+    directory, never the developer's own (tests/safety gives each test a fresh one)."""
+    import tempfile
+
+    from streamgan.config import ENV_CONFIG_DIR
+
+    os.environ[ENV_CONFIG_DIR] = tempfile.mkdtemp(prefix="streamgan-test-config-")
+    os.environ.pop("STREAMGAN_TRUST", None)
+
+
+@pytest.fixture(scope="session")
+def test_signer(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A consent signer for test images; returns its public key file (pass as trust)."""
+    from streamgan.safety.consent_keys import generate_keypair
+
+    return generate_keypair(tmp_path_factory.mktemp("signer") / "tests").public
+
+
+def grant(image: Path, signer_pub: Path, face_index: int = 0) -> Path:
+    """Give ``image`` a consent tag for reenact and stream from the test signer."""
+    from streamgan.safety.consent import grant_consent
+
+    key = signer_pub.with_suffix(".key")
+    grant_consent(image, key, "test subject", ("reenact", "stream"), face_index=face_index)
+    return image
 
 
 def grace_hopper_rgb() -> NDArray[np.uint8]:

@@ -16,6 +16,7 @@ from streamgan import __version__
 from streamgan.cli import consent as consent_cmd
 from streamgan.cli import keys as keys_cmd
 from streamgan.cli import reenact as reenact_cmd
+from streamgan.cli import verify as verify_cmd
 from streamgan.errors import StreamganError
 
 log = logging.getLogger("streamgan")
@@ -40,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     reenact_cmd.add_parser(commands, parents=[common])
     consent_cmd.add_parser(commands, parents=[common])
     keys_cmd.add_parser(commands, parents=[common])
+    verify_cmd.add_parser(commands, parents=[common])
     return parser
 
 

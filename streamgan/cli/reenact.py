@@ -14,7 +14,8 @@ from streamgan.errors import InputError, OutputError
 from streamgan.media.atomic import check_output_path
 from streamgan.pipeline.reenact import Progress, ReenactReport, ReenactSettings, reenact
 
-OUTPUT_SUFFIXES = (".mp4", ".mov", ".mkv")
+OUTPUT_SUFFIXES = (".mp4", ".mov")
+"""Containers that carry a C2PA manifest: every output is signed."""
 
 
 def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -27,7 +28,8 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     p.add_argument("driver", type=Path, help="driver video (any format FFmpeg reads)")
     p.add_argument("target", type=Path, help="target still image with a face")
     p.add_argument("-o", "--output", type=Path, required=True,
-                   help="output video (.mp4, .mov or .mkv), written atomically")
+                   help="output video (.mp4 or .mov), written atomically, watermarked and "
+                   "signed with a C2PA manifest")
     p.add_argument("--engine", default="warp", choices=available(), help="default: warp")
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda"),
                    help="for learned engines; warp always runs on the CPU")
@@ -42,6 +44,8 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     p.add_argument("--ref-frame", type=_index, default=None,
                    help="driver frame with the neutral face (default: first with a face)")
     p.add_argument("--no-audio", action="store_true", help="drop the driver's audio")
+    p.add_argument("--trust", type=Path, action="append", default=[], metavar="FILE",
+                   help="also trust this consent signer (.pub or trust file); repeatable")
     p.set_defaults(run=run)
 
 
@@ -95,7 +99,8 @@ def _summary(report: ReenactReport) -> str:
     prepare = report.times.seconds.get("prepare", 0.0)
     return (f"wrote {report.output}: {report.frames} frames in {report.seconds:.1f} s "
             f"({report.fps:.1f} fps); frames without a face: {report.frames_without_face}; "
-            f"prepare {prepare:.2f} s; per frame: {stages}")
+            f"prepare {prepare:.2f} s; per frame: {stages}; watermark {report.watermark}, "
+            f"consent record {report.consent_record}, C2PA-signed")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -103,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
     settings = ReenactSettings(
         engine=args.engine, device=args.device, crf=args.crf, preset=args.preset,
         face_index=args.face_index, target_face_index=args.target_face_index,
-        ref_frame=args.ref_frame, audio=not args.no_audio,
+        ref_frame=args.ref_frame, audio=not args.no_audio, trust=tuple(args.trust),
     )
     show = not args.quiet and sys.stderr.isatty()
     with _progress(show) as progress:

@@ -1,7 +1,9 @@
 """``streamgan reenact``: a driver video and a target still in, a video file out.
 
-Decoding (reader thread), face work (this thread) and encoding (writer thread) run
-side by side. The driver's timestamps are kept frame for frame and its audio packets
+The target must carry a valid consent tag for ``reenact``; every output frame is
+watermarked and the finished file signed with a C2PA manifest. Decoding (reader
+thread), face work (this thread) and encoding (writer thread) run side by side.
+The driver's timestamps are kept frame for frame and its audio packets
 pass through in demux order, so picture and sound stay in sync.
 """
 
@@ -19,6 +21,8 @@ from streamgan.media import AudioPacket, VideoReader, VideoWriter, probe
 from streamgan.pipeline.session import ReenactSession
 from streamgan.pipeline.stats import StageTimes
 from streamgan.pipeline.target import load_target
+from streamgan.safety.consent import require_consent
+from streamgan.safety.marking import OutputMark, signed_output
 from streamgan.tracking.landmarks import Landmarks
 from streamgan.tracking.tracker import FaceTracker, TrackerSettings
 
@@ -45,6 +49,8 @@ class ReenactSettings:
     """Driver frames are tracked (and the mouth sampled) at most this large."""
     max_target_side: int = 1920
     audio: bool = True
+    trust: tuple[Path, ...] = ()
+    """Extra trusted consent signers, besides the config directory and STREAMGAN_TRUST."""
 
 
 @dataclass
@@ -52,6 +58,9 @@ class ReenactReport:
     """What a run did, for the closing summary."""
 
     output: Path
+    watermark: str = ""
+    """The payload (hex) embedded in every frame and named in the C2PA manifest."""
+    consent_record: str = ""
     frames: int = 0
     frames_without_face: int = 0
     seconds: float = 0.0
@@ -94,15 +103,21 @@ def reenact(driver: Path, target_path: Path, output: Path,
     with times.stage("prepare"):
         probe(driver)  # a bad driver fails now, before the target's face work
         target = load_target(target_path, settings.target_face_index, settings.max_target_side)
+        consent = require_consent(target_path, "reenact", face_index=settings.target_face_index,
+                                  extra_trust=settings.trust)
+        mark = OutputMark.new(consent)
+        report.watermark, report.consent_record = mark.payload.hex, consent.record_id
         engine = create_engine(settings.engine, EngineSettings(device=settings.device))
         engine.prepare(target)
         reference = find_reference(driver, settings) if settings.ref_frame is not None else None
     width, height = target.size
     with FaceTracker(TrackerSettings(face_index=settings.face_index)) as tracker, \
-            VideoReader(driver, max_side=settings.track_side, audio=settings.audio) as reader:
-        session = ReenactSession(engine, tracker, reference=reference, times=times)
+            VideoReader(driver, max_side=settings.track_side, audio=settings.audio) as reader, \
+            signed_output(output, mark.claim()) as unsigned:
+        session = ReenactSession(engine, tracker, reference=reference, times=times,
+                                 processors=[mark.embedder(width, height).embed])
         info = reader.info
-        with VideoWriter(output, width=width, height=height, time_base=info.time_base,
+        with VideoWriter(unsigned, width=width, height=height, time_base=info.time_base,
                          rate=info.average_rate, crf=settings.crf, preset=settings.preset,
                          audio_from=reader.audio_stream) as writer:
             for item in reader:

@@ -8,6 +8,8 @@ face is lost hold the last pose.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -17,14 +19,19 @@ from streamgan.pipeline.stats import StageTimes
 from streamgan.tracking.landmarks import Landmarks
 from streamgan.tracking.tracker import FaceTracker, Track
 
+FrameProcessor = Callable[[Yuv420], None]
+"""A step applied in place to every rendered picture: the watermark, for one."""
+
 
 class ReenactSession:
-    """Feeds driver frames through tracking and a prepared engine."""
+    """Feeds driver frames through tracking, a prepared engine and frame processors."""
 
     def __init__(self, engine: Engine, tracker: FaceTracker,
-                 reference: Landmarks | None = None, times: StageTimes | None = None) -> None:
+                 reference: Landmarks | None = None, times: StageTimes | None = None,
+                 processors: Sequence[FrameProcessor] = ()) -> None:
         self.engine = engine
         self.tracker = tracker
+        self.processors = tuple(processors)
         self.reference = reference
         self.times = times or StageTimes()
         self.frames = 0
@@ -40,7 +47,11 @@ class ReenactSession:
         if self.reference is None and track.detected:
             self.reference = track.landmarks
         with self.times.stage("render"):
-            return self.engine.render(Drive(rgb, track.landmarks, self.reference, time))
+            picture = self.engine.render(Drive(rgb, track.landmarks, self.reference, time))
+        with self.times.stage("mark"):
+            for processor in self.processors:
+                processor(picture)
+        return picture
 
     def close(self) -> None:
         self.tracker.close()

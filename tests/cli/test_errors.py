@@ -13,14 +13,14 @@ import pytest
 from PIL import Image
 
 from streamgan.cli.main import main
-from tests.conftest import SAMPLES
+from tests.conftest import SAMPLE_TRUST, SAMPLES
 
 DRIVER = SAMPLES / "driver.mp4"
 TARGET = SAMPLES / "target.png"
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> tuple[int, str]:
-    code = main(["reenact", *map(str, argv), "--quiet"])
+    code = main(["reenact", *map(str, argv), "--quiet", "--trust", str(SAMPLE_TRUST)])
     err = capsys.readouterr().err.strip()
     return code, err
 
@@ -114,7 +114,7 @@ def test_truncated_driver_gives_shorter_output_or_clear_error(
     data = DRIVER.read_bytes()
     cut = tmp_path / "cut.mp4"
     cut.write_bytes(data[: len(data) // 2])
-    code = main(["reenact", str(cut), str(TARGET), "-o", str(out)])
+    code = main(["reenact", str(cut), str(TARGET), "-o", str(out), "--trust", str(SAMPLE_TRUST)])
     err = capsys.readouterr().err
     assert "Traceback" not in err
     if code == 0:

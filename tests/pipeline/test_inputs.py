@@ -13,10 +13,11 @@ from streamgan.media import AudioPacket, VideoReader, VideoWriter, read_image
 from streamgan.pipeline.reenact import ReenactSettings, reenact
 from streamgan.tracking import landmarks as L
 from streamgan.tracking.measures import measure_video
-from tests.conftest import SAMPLES
+from tests.conftest import SAMPLE_TRUST, SAMPLES, grant
 
 DRIVER = SAMPLES / "driver.mp4"
 TARGET = SAMPLES / "target.png"
+SAMPLE = ReenactSettings(trust=(SAMPLE_TRUST,))
 
 
 def _cut(src: Path, dst: Path, frames: int, blank: range = range(0)) -> Path:
@@ -69,10 +70,12 @@ def _target_variant(kind: str, path: Path) -> Path:
 
 
 @pytest.mark.parametrize("kind", ["rgba", "gray", "16bit", "cmyk", "tiny", "huge"])
-def test_target_formats(kind: str, short_driver: Path, tmp_path: Path) -> None:
-    target = _target_variant(kind, tmp_path / f"target_{kind}")
+def test_target_formats(kind: str, short_driver: Path, tmp_path: Path,
+                        test_signer: Path) -> None:
+    target = grant(_target_variant(kind, tmp_path / f"target_{kind}"), test_signer)
     out = tmp_path / "out.mp4"
-    report = reenact(short_driver, target, out, ReenactSettings(max_target_side=1280))
+    report = reenact(short_driver, target, out,
+                     ReenactSettings(max_target_side=1280, trust=(test_signer,)))
     assert report.frames == 30 and _frames(out) == 30
     with av.open(str(out)) as c:
         ctx = c.streams.video[0].codec_context
@@ -83,7 +86,7 @@ def test_target_formats(kind: str, short_driver: Path, tmp_path: Path) -> None:
 def test_face_lost_for_a_while_still_renders_every_frame(tmp_path: Path) -> None:
     driver = _cut(DRIVER, tmp_path / "gap.mp4", 60, blank=range(20, 35))
     out = tmp_path / "out.mp4"
-    report = reenact(driver, TARGET, out)
+    report = reenact(driver, TARGET, out, SAMPLE)
     assert report.frames == 60 and _frames(out) == 60
     assert report.frames_without_face == 15
     # While the face is gone the output holds the last pose: a face is still there.
@@ -93,8 +96,8 @@ def test_face_lost_for_a_while_still_renders_every_frame(tmp_path: Path) -> None
 
 def test_ref_frame_changes_the_neutral(short_driver: Path, tmp_path: Path) -> None:
     a, b = tmp_path / "a.mp4", tmp_path / "b.mp4"
-    reenact(short_driver, TARGET, a)
-    reenact(short_driver, TARGET, b, ReenactSettings(ref_frame=29))
+    reenact(short_driver, TARGET, a, SAMPLE)
+    reenact(short_driver, TARGET, b, ReenactSettings(ref_frame=29, trust=(SAMPLE_TRUST,)))
     # With frame 29 as neutral, frame 29 of the output is the target at rest.
     ma, mb = measure_video(a), measure_video(b)
     target = measure_video_still(TARGET)

@@ -14,7 +14,7 @@ from streamgan.tracking import landmarks as L
 from streamgan.tracking.facemesh import detect_still
 from streamgan.tracking.measures import VideoMeasures, measure_video
 from streamgan.tracking.pose import fit_similarity
-from tests.conftest import SAMPLES
+from tests.conftest import SAMPLE_TRUST, SAMPLES
 
 DRIVER = SAMPLES / "driver.mp4"
 TARGET = SAMPLES / "target.png"
@@ -23,7 +23,7 @@ TARGET = SAMPLES / "target.png"
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, ReenactReport]:
     out = tmp_path_factory.mktemp("reenact") / "out.mp4"
-    return out, reenact(DRIVER, TARGET, out, ReenactSettings())
+    return out, reenact(DRIVER, TARGET, out, ReenactSettings(trust=(SAMPLE_TRUST,)))
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +99,9 @@ def test_background_stays_put(run: tuple[Path, ReenactReport]) -> None:
     target = read_image(TARGET).astype(float)
     with av.open(str(out)) as c:
         frames = [f.to_ndarray(format="rgb24").astype(float) for f in c.decode(video=0)]
-    # The frame's left and right edges lie outside the moving head's region.
+    # The frame's left and right edges lie outside the moving head's region: they do
+    # not move over time, and they are the target's (plus watermark and codec noise).
     for frame in frames[::10]:
         for cols in (slice(0, 40), slice(-40, None)):
-            assert np.abs(frame[:, cols] - target[:, cols]).mean() < 4.0
+            assert np.abs(frame[:, cols] - frames[0][:, cols]).mean() < 2.0
+            assert np.abs(frame[:, cols] - target[:, cols]).mean() < 6.0
