@@ -117,7 +117,8 @@ def main() -> None:
               f"{r['prepare']:10.2f}")
     for r in rows:
         stages = ", ".join(f"{k} {v:.1f}" for k, v in r["stages"].items() if k != "prepare")
-        print(f"{r['name']}: ms per frame in the main thread: {stages}")
+        print(f"{r['name']}: ms per frame per stage (stages overlap on their own threads): "
+              f"{stages}")
 
 
 if __name__ == "__main__":

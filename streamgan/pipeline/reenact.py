@@ -1,8 +1,8 @@
 """``streamgan reenact``: a driver video and a target still in, a video file out.
 
 The target must carry a valid consent tag for ``reenact``; every output frame is
-watermarked and the finished file signed with a C2PA manifest. Decoding (reader
-thread), face work (this thread) and encoding (writer thread) run side by side.
+watermarked and the finished file signed with a C2PA manifest. Decoding, tracking,
+rendering (this thread) and encoding each have a thread and overlap.
 The driver's timestamps are kept frame for frame and its audio packets
 pass through in demux order, so picture and sound stay in sync.
 """
@@ -13,18 +13,20 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from streamgan.engines import EngineSettings, create_engine
 from streamgan.errors import NoFaceError
-from streamgan.media import AudioPacket, VideoReader, VideoWriter, probe
+from streamgan.media import AudioPacket, VideoFrame, VideoReader, VideoWriter, probe
 from streamgan.pipeline.session import ReenactSession
+from streamgan.pipeline.stage import threaded_map
 from streamgan.pipeline.stats import StageTimes
 from streamgan.pipeline.target import load_target
 from streamgan.safety.consent import require_consent
 from streamgan.safety.marking import OutputMark, signed_output
 from streamgan.tracking.landmarks import Landmarks
-from streamgan.tracking.tracker import FaceTracker, TrackerSettings
+from streamgan.tracking.tracker import FaceTracker, Track, TrackerSettings
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +94,14 @@ def find_reference(driver: Path, settings: ReenactSettings) -> Landmarks:
     )
 
 
+def _track(session: ReenactSession,
+           item: VideoFrame | AudioPacket) -> tuple[VideoFrame, Track] | AudioPacket:
+    """The tracking stage: audio passes through, frames get their track."""
+    if isinstance(item, AudioPacket):
+        return item
+    return item, session.track(item.image, item.time)
+
+
 def reenact(driver: Path, target_path: Path, output: Path,
             settings: ReenactSettings | None = None,
             progress: Progress | None = None) -> ReenactReport:
@@ -119,14 +129,16 @@ def reenact(driver: Path, target_path: Path, output: Path,
         info = reader.info
         with VideoWriter(unsigned, width=width, height=height, time_base=info.time_base,
                          rate=info.average_rate, crf=settings.crf, preset=settings.preset,
-                         audio_from=reader.audio_stream) as writer:
-            for item in reader:
-                if isinstance(item, AudioPacket):
-                    writer.write_audio(item)
+                         audio_from=reader.audio_stream) as writer, \
+                threaded_map(reader, partial(_track, session), "streamgan-tracker") as tracked:
+            for entry in tracked:
+                if isinstance(entry, AudioPacket):
+                    writer.write_audio(entry)
                     continue
-                picture = session.process(item.image, item.time)
+                frame, track = entry
+                picture = session.render(frame.image, track, frame.time)
                 with times.stage("encode (queue)"):
-                    writer.write(picture, item.pts)
+                    writer.write(picture, frame.pts)
                 if progress is not None:
                     progress(session.frames, info.frame_count)
             if session.reference is None:

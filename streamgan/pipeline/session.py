@@ -39,11 +39,20 @@ class ReenactSession:
 
     def process(self, rgb: NDArray[np.uint8], time: float) -> Yuv420:
         """The target following driver frame ``rgb`` (shown at ``time`` s), as yuv420p."""
+        return self.render(rgb, self.track(rgb, time), time)
+
+    def track(self, rgb: NDArray[np.uint8], time: float) -> Track:
+        """Stage one: the driver's face in this frame. May run on its own thread, one
+        frame ahead of :meth:`render`, as long as frames arrive in order."""
         self.frames += 1
         with self.times.stage("track"):
-            track: Track = self.tracker.track(rgb, time)
+            track = self.tracker.track(rgb, time)
         if not track.detected:
             self.frames_without_face += 1
+        return track
+
+    def render(self, rgb: NDArray[np.uint8], track: Track, time: float) -> Yuv420:
+        """Stage two: the target posed as ``track`` says, with every frame processor."""
         if self.reference is None and track.detected:
             self.reference = track.landmarks
         with self.times.stage("render"):
