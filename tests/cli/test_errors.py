@@ -180,3 +180,12 @@ def test_real_process_prints_one_line_and_debug_shows_traceback(tmp_path: Path) 
     assert plain.stderr.strip().count("\n") == 0 and "Traceback" not in plain.stderr
     debug = subprocess.run([*cmd, "--debug"], capture_output=True, text=True, timeout=120)
     assert debug.returncode != 0 and "Traceback" in debug.stderr
+
+
+def test_verify_unreadable_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    for bad in (tmp_path / "missing.mp4", tmp_path / "notes.mp4"):
+        if bad.name == "notes.mp4":
+            bad.write_text("not a video\n" * 20)
+        code = main(["verify", str(bad)])
+        err = capsys.readouterr().err.strip()
+        _assert_one_line_error(code, err, bad.name)
