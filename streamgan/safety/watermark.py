@@ -31,8 +31,8 @@ Why this design (the numbers are in ``benchmarks/watermark_robustness.py``):
   bits): the detector's correlations are soft values, so this beats hard-decision
   block codes, and the MAC makes false positives ~1e-7 per detection.
 - **Invisible.** The amplitude follows local texture (the eye does not see a few
-  levels of change in texture, but does on a flat wall): 2 levels peak on flat
-  areas, up to 7 in strong texture, about 41-43 dB PSNR on face footage.
+  levels of change in texture, but does on a flat wall): 1.5 levels peak on flat
+  areas, up to 7 in strong texture, about 44 dB PSNR on face footage.
 - **Cheap to embed.** The full-frame pattern is computed once per (key, payload,
   size); per frame there is a texture mask at 1/8 resolution and one fused
   multiply-add into the Y plane (about 2.5 ms at 720p on two cores).
