@@ -9,7 +9,7 @@ about 2.5 ms per 720p frame on two cores, 1 ms at 360p.
 The mask is why the mark is invisible: the eye does not see a change of a few
 levels inside texture (hair, fabric, shelves), but it does on a flat wall or sky.
 So the amplitude is ``FLAT_AMPLITUDE`` (1.5 levels, the peak change on a flat
-frame; 2 showed as a faint mottle on a bright window at 2x zoom, 1 left re-encoded
+frame; 2 showed as a faint mottle on a bright window at 1:1, 1 left re-encoded
 reenact outputs, which are mostly smooth wall, unreadable at CRF 30) plus a share
 of the local texture, up to ``MAX_AMPLITUDE``. Texture is
 the luma's standard deviation over 8x8 blocks, eroded over 3x3 blocks so that
