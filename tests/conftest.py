@@ -81,3 +81,35 @@ def astronaut_landmarks(astronaut: NDArray[np.uint8]) -> Landmarks:
     from streamgan.tracking.facemesh import detect_still
 
     return detect_still(astronaut)[0]
+
+
+def cut_video(src: Path, dst: Path, frames: int, blank: range = range(0)) -> Path:
+    """The first ``frames`` frames of ``src`` (no audio); frames in ``blank`` painted
+    over so they show no face."""
+    from streamgan.media import AudioPacket, VideoReader, VideoWriter
+
+    with VideoReader(src, audio=False) as reader:
+        info = reader.info
+        with VideoWriter(dst, width=info.width, height=info.height, time_base=info.time_base,
+                         rate=info.average_rate) as writer:
+            for item in reader:
+                if isinstance(item, AudioPacket):
+                    continue
+                if item.index >= frames:
+                    break
+                image = item.image.copy()
+                if item.index in blank:
+                    image[:] = 90
+                writer.write_rgb(image, item.pts)
+    return dst
+
+
+def one_line_error(err: str, *needles: str) -> str:
+    """Assert ``err`` is one ``streamgan: error:`` line, no traceback, containing the needles."""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("streamgan: error: ")
+    assert "Traceback" not in err
+    for needle in needles:
+        assert needle in lines[0]
+    return lines[0]

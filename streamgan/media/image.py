@@ -12,6 +12,8 @@ import io
 import logging
 import math
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import cv2
@@ -42,20 +44,30 @@ def read_image(path: str | os.PathLike[str], *, max_side: int = 2048) -> RgbImag
     if max_side < 1:
         raise ValueError(f"max_side must be >= 1, got {max_side}")
     p = Path(path)
-    check_input_file(p)
-    try:
-        with Image.open(p) as img:
-            _draft(img, max_side)
-            img.load()
-            upright = _exif_upright(img, p)
-            rgb = _to_rgb8(upright)
-    except UnidentifiedImageError:
-        raise InputError(f"{p}: not an image Pillow can read") from None
-    except Image.DecompressionBombError as e:
-        raise InputError(f"{p}: image is too large to load safely ({e})") from e
-    except (OSError, SyntaxError, ValueError) as e:
-        raise InputError(f"{p}: damaged image ({e})") from e
+    with open_image(p, draft_side=max_side) as img:
+        rgb = _to_rgb8(_exif_upright(img, p))
     return _fit(rgb, max_side)
+
+
+@contextmanager
+def open_image(path: Path, draft_side: int | None = None) -> Iterator[Image.Image]:
+    """The decoded image at ``path``, with every way it can fail worded as InputError.
+
+    ``draft_side`` lets JPEG decoding shrink on the fly towards that size.
+    """
+    check_input_file(path)
+    try:
+        with Image.open(path) as img:
+            if draft_side is not None:
+                _draft(img, draft_side)
+            img.load()
+            yield img
+    except UnidentifiedImageError:
+        raise InputError(f"{path}: not an image Pillow can read") from None
+    except Image.DecompressionBombError as e:
+        raise InputError(f"{path}: image is too large to load safely ({e})") from e
+    except (OSError, SyntaxError, ValueError) as e:
+        raise InputError(f"{path}: damaged image ({e})") from e
 
 
 def _draft(img: Image.Image, max_side: int) -> None:

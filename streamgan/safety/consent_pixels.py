@@ -33,12 +33,10 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
-from streamgan.errors import InputError
-from streamgan.media.container import check_input_file
 from streamgan.media.frame import RgbImage
-from streamgan.media.image import read_image
+from streamgan.media.image import open_image, read_image
 from streamgan.tracking.landmarks import Landmarks
 
 log = logging.getLogger(__name__)
@@ -78,18 +76,9 @@ class PixelFacts:
 def pixel_facts(path: Path) -> PixelFacts:
     """Decode ``path`` once for the hash, once (upright RGB) for thumbnail and faces."""
     path = Path(path)
-    check_input_file(path)
-    try:
-        with Image.open(path) as img:
-            img.load()
-            digest = pixel_digest(img)
-            width, height, mode = img.width, img.height, img.mode
-    except UnidentifiedImageError:
-        raise InputError(f"{path}: not an image Pillow can read") from None
-    except Image.DecompressionBombError as e:
-        raise InputError(f"{path}: image is too large to load safely ({e})") from e
-    except (OSError, SyntaxError, ValueError) as e:
-        raise InputError(f"{path}: damaged image ({e})") from e
+    with open_image(path) as img:
+        digest = pixel_digest(img)
+        width, height, mode = img.width, img.height, img.mode
     upright = read_image(path, max_side=TARGET_MAX_SIDE)
     return PixelFacts(sha256=digest, width=width, height=height, mode=mode,
                       thumbnail=thumbnail(upright), upright=upright)

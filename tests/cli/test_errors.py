@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from streamgan.cli.main import main
-from tests.conftest import SAMPLE_TRUST, SAMPLES
+from tests.conftest import SAMPLE_TRUST, SAMPLES, one_line_error
 
 DRIVER = SAMPLES / "driver.mp4"
 TARGET = SAMPLES / "target.png"
@@ -27,12 +27,7 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> tuple[int, st
 
 def _assert_one_line_error(code: int, err: str, *needles: str) -> None:
     assert code == 1
-    lines = err.splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("streamgan: error: ")
-    assert "Traceback" not in err
-    for needle in needles:
-        assert needle in lines[0]
+    one_line_error(err, *needles)
 
 
 def _no_output(out: Path) -> None:

@@ -9,38 +9,20 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from streamgan.media import AudioPacket, VideoReader, VideoWriter, read_image
+from streamgan.media import read_image
 from streamgan.pipeline.reenact import ReenactSettings, reenact
 from streamgan.tracking import landmarks as L
 from streamgan.tracking.measures import measure_video
-from tests.conftest import SAMPLE_TRUST, SAMPLES, grant
+from tests.conftest import SAMPLE_TRUST, SAMPLES, cut_video, grant
 
 DRIVER = SAMPLES / "driver.mp4"
 TARGET = SAMPLES / "target.png"
 SAMPLE = ReenactSettings(trust=(SAMPLE_TRUST,))
 
 
-def _cut(src: Path, dst: Path, frames: int, blank: range = range(0)) -> Path:
-    """The first ``frames`` frames of ``src``; frames in ``blank`` painted over (no face)."""
-    with VideoReader(src, audio=False) as reader:
-        info = reader.info
-        with VideoWriter(dst, width=info.width, height=info.height, time_base=info.time_base,
-                         rate=info.average_rate) as writer:
-            for item in reader:
-                if isinstance(item, AudioPacket):
-                    continue
-                if item.index >= frames:
-                    break
-                image = item.image.copy()
-                if item.index in blank:
-                    image[:] = 90
-                writer.write_rgb(image, item.pts)
-    return dst
-
-
 @pytest.fixture(scope="module")
 def short_driver(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _cut(DRIVER, tmp_path_factory.mktemp("drv") / "short.mp4", 30)
+    return cut_video(DRIVER, tmp_path_factory.mktemp("drv") / "short.mp4", 30)
 
 
 def _frames(path: Path) -> int:
@@ -84,7 +66,7 @@ def test_target_formats(kind: str, short_driver: Path, tmp_path: Path,
 
 
 def test_face_lost_for_a_while_still_renders_every_frame(tmp_path: Path) -> None:
-    driver = _cut(DRIVER, tmp_path / "gap.mp4", 60, blank=range(20, 35))
+    driver = cut_video(DRIVER, tmp_path / "gap.mp4", 60, blank=range(20, 35))
     out = tmp_path / "out.mp4"
     report = reenact(driver, TARGET, out, SAMPLE)
     assert report.frames == 60 and _frames(out) == 60

@@ -10,36 +10,22 @@ import av
 import pytest
 
 from streamgan.cli.main import main
-from streamgan.media import AudioPacket, VideoReader, VideoWriter, read_image, write_image
+from streamgan.media import read_image, write_image
 from streamgan.pipeline.reenact import ReenactReport, ReenactSettings, reenact
 from streamgan.safety.consent import ConsentError, ConsentProblem
 from streamgan.safety.provenance import read_manifest
 from streamgan.safety.watermark import WatermarkKey, detect_file
-from tests.conftest import SAMPLE_TRUST, SAMPLES
+from tests.conftest import SAMPLE_TRUST, SAMPLES, cut_video
 
 DRIVER = SAMPLES / "driver.mp4"
 TARGET = SAMPLES / "target.png"
-
-
-def _cut(src: Path, dst: Path, frames: int) -> Path:
-    with VideoReader(src, audio=False) as reader:
-        info = reader.info
-        with VideoWriter(dst, width=info.width, height=info.height, time_base=info.time_base,
-                         rate=info.average_rate) as writer:
-            for item in reader:
-                if isinstance(item, AudioPacket):
-                    continue
-                if item.index >= frames:
-                    break
-                writer.write_rgb(item.image, item.pts)
-    return dst
 
 
 @pytest.fixture(scope="module")
 def marked(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, ReenactReport]:
     work = tmp_path_factory.mktemp("marked")
     out = work / "out.mp4"
-    report = reenact(_cut(DRIVER, work / "short.mp4", 40), TARGET, out,
+    report = reenact(cut_video(DRIVER, work / "short.mp4", 40), TARGET, out,
                      ReenactSettings(trust=(SAMPLE_TRUST,)))
     return out, report
 

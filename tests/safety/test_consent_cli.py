@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from streamgan.cli.main import main
+from tests.conftest import one_line_error
 from tests.safety.test_consent_support import hopper, save
 
 
@@ -16,16 +17,6 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> tuple[int, str
     code = main(["consent", *map(str, argv)])
     captured = capsys.readouterr()
     return code, captured.out, captured.err.strip()
-
-
-def one_line_error(err: str, *needles: str) -> str:
-    lines = err.splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("streamgan: error: ")
-    assert "Traceback" not in err
-    for needle in needles:
-        assert needle in lines[0]
-    return lines[0]
 
 
 @pytest.fixture

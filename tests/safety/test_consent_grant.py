@@ -19,17 +19,11 @@ from streamgan.safety.consent_keys import load_public_key, raw_public
 from tests.safety.test_consent_support import (
     Signer,
     hopper,
-    make_signer,
     pixels,
     save,
     tags_in,
     two_faces,
 )
-
-
-@pytest.fixture
-def alice(tmp_path: Path) -> Signer:
-    return make_signer(tmp_path)
 
 
 def test_png_round_trip_keeps_pixels_and_image_data(tmp_path: Path, alice: Signer) -> None:

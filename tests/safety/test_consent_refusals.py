@@ -37,11 +37,6 @@ from tests.safety.test_consent_support import (
 
 
 @pytest.fixture
-def alice(tmp_path: Path) -> Signer:
-    return make_signer(tmp_path)
-
-
-@pytest.fixture
 def tagged(tmp_path: Path, alice: Signer) -> Path:
     """A PNG of Hopper with Alice's consent for reenact (not stream)."""
     image = save(tmp_path / "face.png", hopper())

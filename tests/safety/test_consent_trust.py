@@ -25,11 +25,6 @@ from tests.safety.test_consent_support import Signer, hopper, make_signer, save
 
 
 @pytest.fixture
-def alice(tmp_path: Path) -> Signer:
-    return make_signer(tmp_path)
-
-
-@pytest.fixture
 def tagged(tmp_path: Path, alice: Signer) -> Path:
     image = save(tmp_path / "face.png", hopper())
     grant_consent(image, alice.key, "Grace Hopper", ["reenact"])
