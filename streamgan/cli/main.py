@@ -16,6 +16,7 @@ from streamgan import __version__
 from streamgan.cli import consent as consent_cmd
 from streamgan.cli import keys as keys_cmd
 from streamgan.cli import reenact as reenact_cmd
+from streamgan.cli import serve as serve_cmd
 from streamgan.cli import verify as verify_cmd
 from streamgan.errors import StreamganError
 
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     consent_cmd.add_parser(commands, parents=[common])
     keys_cmd.add_parser(commands, parents=[common])
     verify_cmd.add_parser(commands, parents=[common])
+    serve_cmd.add_parser(commands, parents=[common])
     return parser
 
 

@@ -1,0 +1,1 @@
+"""Applications built on the streamgan library (installed beside it)."""

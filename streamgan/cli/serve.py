@@ -1,0 +1,53 @@
+"""``streamgan serve``: the live webcam filter, served to a browser over WebRTC."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from streamgan.engines import available
+from streamgan.errors import StreamganError
+
+
+def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
+    p = commands.add_parser(
+        "serve", parents=parents,
+        help="live webcam filter in the browser (WebRTC)",
+        description="Serve a page that sends the camera to this machine and shows it back "
+        "reenacted onto a consented TARGET (or only watermarked). Every target needs a "
+        "valid consent tag for 'stream'; every streamed frame is watermarked.",
+    )
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=_port, default=8080, help="default 8080")
+    p.add_argument("--target", type=Path, action="append", default=[], metavar="IMAGE",
+                   help="a target face with consent for streaming; repeatable")
+    p.add_argument("--trust", type=Path, action="append", default=[], metavar="FILE",
+                   help="also trust this consent signer (.pub or trust file); repeatable")
+    p.add_argument("--engine", default="warp", choices=available(), help="default: warp")
+    p.set_defaults(run=run)
+
+
+def _port(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError("must be between 0 and 65535")
+    return value
+
+
+def run(args: argparse.Namespace) -> int:
+    try:  # aiortc and aiohttp load only for this command
+        from apps.webrtc.server import ServeSettings, serve
+    except ImportError as error:
+        raise StreamganError(f"the web app cannot be loaded: {error}") from None
+    settings = ServeSettings(host=args.host, port=args.port, targets=tuple(args.target),
+                             trust=tuple(args.trust), engine=args.engine)
+
+    def ready(url: str) -> None:
+        if not args.quiet:
+            print(f"streamgan: serving {url} (Ctrl+C stops)", file=sys.stderr)
+
+    serve(settings, ready)
+    return 0
