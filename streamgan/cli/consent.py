@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from streamgan.cli.args import add_trust_option, int_range
 from streamgan.safety.consent import (
     SCOPES,
     ConsentRecord,
@@ -58,7 +59,7 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
                        help="no longer valid from this day on (00:00 UTC); default: never")
     grant.add_argument("--not-before", type=_day, default=None, metavar="YYYY-MM-DD",
                        help="valid from this day (00:00 UTC); default: now")
-    grant.add_argument("--face-index", type=_index, default=0,
+    grant.add_argument("--face-index", type=int_range(0), default=0,
                        help="which face: 0 the largest (as --target-face-index counts)")
     grant.add_argument("--sidecar", action="store_true",
                        help="write IMAGE.consent.json even when the file could carry the tag")
@@ -67,8 +68,7 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     show = actions.add_parser("show", parents=parents, help="print an image's consent tags")
     show.add_argument("image", type=Path, metavar="IMAGE")
     show.add_argument("--json", action="store_true", help="print JSON")
-    show.add_argument("--trust", type=Path, action="append", default=[], metavar="FILE",
-                      help="also trust this signer (public key or trust file); repeatable")
+    add_trust_option(show)
     show.set_defaults(run=run_show)
 
     verify = actions.add_parser(
@@ -79,9 +79,9 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     verify.add_argument("image", type=Path, metavar="IMAGE")
     verify.add_argument("--scope", choices=SCOPES, default=None,
                         help="require this scope (default: any)")
-    verify.add_argument("--face-index", type=_index, default=0, help="which face: 0 the largest")
-    verify.add_argument("--trust", type=Path, action="append", default=[], metavar="FILE",
-                        help="also trust this signer (public key or trust file); repeatable")
+    verify.add_argument("--face-index", type=int_range(0), default=0,
+                        help="which face: 0 the largest")
+    add_trust_option(verify)
     verify.set_defaults(run=run_verify)
 
     trust = actions.add_parser(
@@ -107,13 +107,6 @@ def _day(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError as e:
         raise argparse.ArgumentTypeError(str(e)) from None
-
-
-def _index(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError("must be 0 or more")
-    return value
 
 
 def _say(args: argparse.Namespace, line: str) -> None:

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from streamgan.cli.args import add_trust_option, int_range
 from streamgan.engines import available
 from streamgan.errors import InputError, OutputError
 from streamgan.media.atomic import check_output_path
@@ -33,34 +34,20 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     p.add_argument("--engine", default="warp", choices=available(), help="default: warp")
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda"),
                    help="for learned engines; warp always runs on the CPU")
-    p.add_argument("--crf", type=_crf, default=20, help="x264 quality, 0-51 (default 20)")
+    p.add_argument("--crf", type=int_range(0, 51), default=20,
+                   help="x264 quality, 0-51 (default 20)")
     p.add_argument("--preset", default="veryfast",
                    choices=("ultrafast", "superfast", "veryfast", "faster", "fast", "medium",
                             "slow", "slower", "veryslow"), help="x264 preset (default veryfast)")
-    p.add_argument("--face-index", type=_index, default=0,
+    p.add_argument("--face-index", type=int_range(0), default=0,
                    help="which driver face when there are several: 0 the largest")
-    p.add_argument("--target-face-index", type=_index, default=0,
+    p.add_argument("--target-face-index", type=int_range(0), default=0,
                    help="which face in the target image: 0 the largest")
-    p.add_argument("--ref-frame", type=_index, default=None,
+    p.add_argument("--ref-frame", type=int_range(0), default=None,
                    help="driver frame with the neutral face (default: first with a face)")
     p.add_argument("--no-audio", action="store_true", help="drop the driver's audio")
-    p.add_argument("--trust", type=Path, action="append", default=[], metavar="FILE",
-                   help="also trust this consent signer (.pub or trust file); repeatable")
+    add_trust_option(p)
     p.set_defaults(run=run)
-
-
-def _crf(text: str) -> int:
-    value = int(text)
-    if not 0 <= value <= 51:
-        raise argparse.ArgumentTypeError("must be between 0 and 51")
-    return value
-
-
-def _index(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError("must be 0 or more")
-    return value
 
 
 def _check_paths(args: argparse.Namespace) -> None:

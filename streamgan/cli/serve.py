@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from streamgan.cli.args import add_trust_option, int_range
 from streamgan.engines import available
 from streamgan.errors import StreamganError
 
@@ -21,20 +22,12 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1: this machine only)")
-    p.add_argument("--port", type=_port, default=8080, help="default 8080")
+    p.add_argument("--port", type=int_range(0, 65535), default=8080, help="default 8080")
     p.add_argument("--target", type=Path, action="append", default=[], metavar="IMAGE",
                    help="a target face with consent for streaming; repeatable")
-    p.add_argument("--trust", type=Path, action="append", default=[], metavar="FILE",
-                   help="also trust this consent signer (.pub or trust file); repeatable")
+    add_trust_option(p)
     p.add_argument("--engine", default="warp", choices=available(), help="default: warp")
     p.set_defaults(run=run)
-
-
-def _port(text: str) -> int:
-    value = int(text)
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError("must be between 0 and 65535")
-    return value
 
 
 def run(args: argparse.Namespace) -> int:
