@@ -110,7 +110,7 @@ class WarpEngine(Engine):
         self._bg_luma, self._bg_u, self._bg_v = by, bu, bv
         self._mouth = MouthFiller(skin_colour(image, lm)) if s.mouth_fill else None
         self._rest_mouth = opening_area(lm)
-        self._reference_id: int | None = None
+        self._reference: NDArray[np.float64] | None = None
 
     # -- per frame ---------------------------------------------------------------
     def render(self, drive: Drive) -> Yuv420:
@@ -119,9 +119,9 @@ class WarpEngine(Engine):
         out = self._target_yuv.copy()
         if drive.landmarks is None or drive.reference is None:
             return out  # no motion known yet: the target as it is
-        if self._reference_id != id(drive.reference):
+        if drive.reference is not self._reference:
             self._motion.set_reference(drive.reference)
-            self._reference_id = id(drive.reference)
+            self._reference = drive.reference
         motion = self._motion.transfer(drive.landmarks)
         ring = motion.head.apply(self._head_ring3)[:, :2]
         ring = self._head_ring + self._ring_weight[:, None] * (ring - self._head_ring)
