@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
 
 def int_range(low: int, high: int | None = None) -> Callable[[str], int]:
@@ -27,3 +28,11 @@ def add_trust_option(parser: argparse.ArgumentParser) -> None:
     """``--trust FILE`` (repeatable): consent signers trusted for this command only."""
     parser.add_argument("--trust", type=Path, action="append", default=[], metavar="FILE",
                         help="also trust this consent signer (.pub or trust file); repeatable")
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """Usage errors as one line (and exit 2), like every other streamgan error; the
+    full usage stays one ``--help`` away. Subcommand parsers inherit the class."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"streamgan: error: {self.prog}: {message} (see '{self.prog} --help')\n")

@@ -14,10 +14,13 @@ from collections.abc import Sequence
 
 from streamgan import __version__
 from streamgan.cli import consent as consent_cmd
+from streamgan.cli import generate as generate_cmd
 from streamgan.cli import keys as keys_cmd
 from streamgan.cli import reenact as reenact_cmd
 from streamgan.cli import serve as serve_cmd
+from streamgan.cli import train as train_cmd
 from streamgan.cli import verify as verify_cmd
+from streamgan.cli.args import OneLineParser
 from streamgan.errors import StreamganError
 
 log = logging.getLogger("streamgan")
@@ -27,7 +30,7 @@ EXIT_INTERRUPTED = 130
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="streamgan",
         description="Face reenactment for video files and live streams, with safety built in.",
     )
@@ -44,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     keys_cmd.add_parser(commands, parents=[common])
     verify_cmd.add_parser(commands, parents=[common])
     serve_cmd.add_parser(commands, parents=[common])
+    generate_cmd.add_parser(commands, parents=[common])
+    train_cmd.add_parser(commands, parents=[common])
     return parser
 
 
