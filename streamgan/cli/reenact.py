@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from streamgan.cli.args import add_trust_option, int_range
+from streamgan.cli.progress import progress_bar
 from streamgan.engines import available
 from streamgan.errors import InputError, OutputError
 from streamgan.media.atomic import check_output_path
-from streamgan.pipeline.reenact import Progress, ReenactReport, ReenactSettings, reenact
+from streamgan.pipeline.reenact import ReenactReport, ReenactSettings, reenact
 
 OUTPUT_SUFFIXES = (".mp4", ".mov")
 """Containers that carry a C2PA manifest: every output is signed."""
@@ -61,24 +60,6 @@ def _check_paths(args: argparse.Namespace) -> None:
             raise InputError(f"{out}: output would overwrite an input file")
 
 
-@contextmanager
-def _progress(enabled: bool) -> Iterator[Progress | None]:
-    """A rich progress bar on a terminal, nothing otherwise."""
-    if not enabled:
-        yield None
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-    with Progress("[progress.description]{task.description}", BarColumn(),
-                  MofNCompleteColumn(), TimeRemainingColumn(), transient=True) as bar:
-        task = bar.add_task("reenacting", total=None)
-
-        def update(done: int, total: int | None) -> None:
-            bar.update(task, completed=done, total=total or None)
-
-        yield update
-
-
 def _summary(report: ReenactReport) -> str:
     stages = ", ".join(f"{name} {ms:.1f} ms"
                        for name, ms in report.times.per_frame_ms(report.frames).items()
@@ -98,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
         ref_frame=args.ref_frame, audio=not args.no_audio, trust=tuple(args.trust),
     )
     show = not args.quiet and sys.stderr.isatty()
-    with _progress(show) as progress:
+    with progress_bar(show, "reenacting") as progress:
         report = reenact(args.driver, args.target, args.output, settings, progress)
     if not args.quiet:
         print(_summary(report), file=sys.stderr)
