@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -79,6 +80,6 @@ def run(args: argparse.Namespace) -> int:
                 bar(step, total)
 
         model = train(settings, progress)
-    if not args.quiet:
+    if not args.quiet and os.environ.get("RANK", "0") == "0":  # torchrun: one report
         print(f"trained to step {model.step}: {args.output / 'model.pt'}", file=sys.stderr)
     return 0

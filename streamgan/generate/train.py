@@ -169,9 +169,11 @@ def _wrap(model: VideoGan, world: World, device: torch.device
         return model.generator, model.discriminator, model.encoder
     ids = [device.index] if device.type == "cuda" else None
     g = DistributedDataParallel(model.generator, device_ids=ids)
-    # Each replica's BatchNorm statistics stay its own; buffers broadcast from rank 0
-    # before every forward would overwrite them mid-step (the real/fake split).
-    d = DistributedDataParallel(model.discriminator, device_ids=ids, broadcast_buffers=False)
+    # Each replica's BatchNorm statistics stay its own: buffers synced from rank 0 before
+    # every forward would overwrite them mid-step (the real/fake split). This is the
+    # older ``broadcast_buffers=False``, under its torch 2.13 name.
+    d = DistributedDataParallel(model.discriminator, device_ids=ids,
+                                forward_sync_buffers=False)
     e = (DistributedDataParallel(model.encoder, device_ids=ids)
          if model.encoder is not None else None)
     return g, d, e

@@ -82,3 +82,12 @@ def test_the_conditional_model_ties_the_first_frame_to_the_still() -> None:
 def test_an_unconditional_model_cannot_encode() -> None:
     with pytest.raises(ValueError, match="not conditional"):
         VideoGan(TINY, train=False).encode(torch.zeros(1, 3, TINY.size, TINY.size))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_a_step_and_sampling_on_the_gpu() -> None:
+    model = VideoGan(TINY, device="cuda")
+    losses = model.train_step(fixed_batch())
+    assert all(torch.isfinite(torch.tensor(v)) for v in losses.values())
+    sample = model.sample(torch.randn(2, TINY.z_dim))
+    assert sample.video.is_cuda and sample.video.shape[0] == 2
