@@ -22,6 +22,11 @@ class TrackerSettings:
     """``face_index`` 0 is the largest face; later frames follow the same face."""
 
     face_index: int = 0
+    max_faces: int | None = None
+    """How many faces FaceMesh looks for; None: ``face_index`` + 2, so that the largest
+    can be chosen. While it follows fewer faces than this, MediaPipe runs its face
+    detector on every frame (about 3 ms); 1 skips that, and takes the detector's most
+    confident face instead of the largest (a live camera's user)."""
     smoothing: OneEuroSettings | None = field(default_factory=OneEuroSettings)
     reset_after: float = 0.5
     """Seconds without a face after which smoothing starts afresh (no glide from afar)."""
@@ -62,10 +67,13 @@ class FaceTracker:
     def __init__(self, settings: TrackerSettings | None = None,
                  mesh: FaceMesh | None = None) -> None:
         self.settings = settings or TrackerSettings()
-        if self.settings.face_index < 0:
+        face_index, max_faces = self.settings.face_index, self.settings.max_faces
+        if face_index < 0:
             raise ValueError("face_index must be >= 0")
+        if max_faces is not None and max_faces <= face_index:
+            raise ValueError("max_faces must be more than face_index")
         # To pick the largest of several faces the mesh must look for more than one.
-        self._mesh = mesh or FaceMesh(FaceMeshSettings(max_faces=self.settings.face_index + 2))
+        self._mesh = mesh or FaceMesh(FaceMeshSettings(max_faces=max_faces or face_index + 2))
         self._filter = (OneEuroFilter(self.settings.smoothing, _expressive_cutoff_scale(
             self.settings.expressive_cutoff)) if self.settings.smoothing else None)
         self._last: Landmarks | None = None
