@@ -234,7 +234,9 @@ def summary(r: Result) -> str:
             f"(sent {r.sent / r.seconds:4.1f}); latency p50 {np.percentile(lat, 50):6.1f} ms, "
             f"p95 {np.percentile(lat, 95):6.1f} ms; growth first->last {window:.0f} s: "
             f"{growth:+.1f} ms; server dropped {r.server.get('frames_dropped', '?')}, "
-            f"worker {r.server.get('process_ms', float('nan')):.1f} ms/frame (last); "
+            f"worker {r.server.get('process_ms', float('nan')):.1f} ms/frame (last; track "
+            f"{r.server.get('track_ms', float('nan')):.1f}, render "
+            f"{r.server.get('render_ms', float('nan')):.1f}); "
             f"unmatched {r.unmatched}")
     if r.code_latencies:
         code = np.array(r.code_latencies)

@@ -1,8 +1,8 @@
 """``streamgan serve``: a live webcam filter in the browser, over WebRTC.
 
 The browser sends its camera; each peer gets its own :class:`ReenactSession` (or only
-the watermark, for the ``none`` filter) running on its own worker thread, and the
-processed, watermarked video is sent back. Only consented targets can be used.
+the watermark, for the ``none`` filter) running on its own two worker threads, and
+the processed, watermarked video is sent back. Only consented targets can be used.
 """
 
 from apps.webrtc.server import ServeSettings, build_app, create_app, serve

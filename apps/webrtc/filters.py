@@ -1,23 +1,29 @@
 """What happens to each received frame: reenactment onto a target, or nothing; both
 watermark every frame, because every streamed frame must carry the mark.
 
-A filter belongs to one peer and runs on that peer's single worker thread only.
+A filter works in two stages, so that a peer can track one frame while it renders
+the one before (:mod:`apps.webrtc.track`): :meth:`FrameFilter.track` (conversion and
+face tracking) and :meth:`FrameFilter.render` (the picture and its watermark). A
+filter belongs to one peer; each stage runs on that peer's thread for the stage,
+frames in order.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Protocol
 
 import av
 import numpy as np
+from numpy.typing import NDArray
 
 from apps.webrtc.targets import ConsentedTarget
 from streamgan.media.yuv import Yuv420
 from streamgan.pipeline.session import ReenactSession
 from streamgan.safety.marking import OutputMark
 from streamgan.safety.watermark import WatermarkEmbedder
-from streamgan.tracking.tracker import FaceTracker
+from streamgan.tracking.tracker import FaceTracker, Track, TrackerSettings
 
 TRACK_SIDE = 640
 """Camera frames are tracked at most this large, as ``streamgan reenact`` does."""
@@ -25,12 +31,29 @@ TRACK_SIDE = 640
 FILTERS = ("reenact", "none")
 
 
+@dataclass(frozen=True)
+class Tracked:
+    """A frame between the two stages: its picture as stage one left it, and its face."""
+
+    frame: av.VideoFrame
+    image: NDArray[np.uint8]
+    """RGB for ``reenact``, the yuv420p picture itself for ``none``."""
+    time: float
+    track: Track | None = None
+
+
 class FrameFilter(Protocol):
-    """Turns one received frame into the yuv420p picture sent back."""
+    """Turns one received frame into the yuv420p picture sent back, in two stages."""
 
     name: str
 
-    def process(self, frame: av.VideoFrame) -> Yuv420: ...
+    def track(self, frame: av.VideoFrame) -> Tracked:
+        """Stage one: convert ``frame`` and find its face."""
+        ...
+
+    def render(self, tracked: Tracked) -> Yuv420:
+        """Stage two: the picture to send, watermarked. Called in frame order."""
+        ...
 
     def close(self) -> None: ...
 
@@ -50,11 +73,17 @@ class MarkOnlyFilter:
         self.mark = mark
         self._embedder: WatermarkEmbedder | None = None
 
-    def process(self, frame: av.VideoFrame) -> Yuv420:
+    def track(self, frame: av.VideoFrame) -> Tracked:
         width, height = frame.width - frame.width % 2, frame.height - frame.height % 2
+        picture = frame
         if (width, height) != (frame.width, frame.height) or frame.format.name != "yuv420p":
-            frame = frame.reformat(width=width, height=height, format="yuv420p")
-        yuv: Yuv420 = np.ascontiguousarray(frame.to_ndarray(format="yuv420p"), np.uint8)
+            picture = frame.reformat(width=width, height=height, format="yuv420p")
+        yuv = np.ascontiguousarray(picture.to_ndarray(format="yuv420p"), np.uint8)
+        return Tracked(frame, yuv, frame_time(frame))
+
+    def render(self, tracked: Tracked) -> Yuv420:
+        yuv: Yuv420 = tracked.image
+        height, width = yuv.shape[0] * 2 // 3, yuv.shape[1]
         embedder = self._embedder
         if embedder is None or (embedder.width, embedder.height) != (width, height):
             # The browser may change the camera's resolution mid-call.
@@ -75,17 +104,25 @@ class ReenactFilter:
         self.target = target
         self.mark = mark
         width, height = target.target.size
-        self.session = ReenactSession(target.new_engine(), FaceTracker(),
+        # One face: a camera's user is its most confident face, and MediaPipe then
+        # skips its face detector while it follows that face.
+        self.session = ReenactSession(target.new_engine(),
+                                      FaceTracker(TrackerSettings(max_faces=1)),
                                       processors=[mark.embedder(width, height).embed])
 
-    def process(self, frame: av.VideoFrame) -> Yuv420:
+    def track(self, frame: av.VideoFrame) -> Tracked:
         scale = min(1.0, TRACK_SIDE / max(frame.width, frame.height))
         width = max(2, round(frame.width * scale))
         height = max(2, round(frame.height * scale))
         rgb = np.asarray(frame.reformat(width=width, height=height, format="rgb24").to_ndarray(),
                          np.uint8)
         when = frame_time(frame)
-        return self.session.render(rgb, self.session.track(rgb, when), when)
+        return Tracked(frame, rgb, when, self.session.track(rgb, when))
+
+    def render(self, tracked: Tracked) -> Yuv420:
+        if tracked.track is None:
+            raise ValueError("reenact renders only frames it tracked")
+        return self.session.render(tracked.image, tracked.track, tracked.time)
 
     def close(self) -> None:
         self.session.close()

@@ -1,7 +1,7 @@
 """One browser connection and everything it owns, released together.
 
-A peer owns its RTCPeerConnection, its processed track (and so the reader task),
-its filter and the single worker thread the filter runs on. :meth:`Peer.close`
+A peer owns its RTCPeerConnection, its processed track (and so its tasks), its
+filter and the two worker threads the filter's stages run on. :meth:`Peer.close`
 runs on disconnect, ICE failure, a failed offer and server shutdown, and is safe
 to call more than once.
 """
@@ -12,25 +12,24 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection
 from aiortc.contrib.media import MediaRelay
 
 from apps.webrtc.filters import FrameFilter, make_filter
 from apps.webrtc.targets import ConsentedTarget
-from apps.webrtc.track import FilteredVideoTrack, TrackStats
+from apps.webrtc.track import FilteredVideoTrack, StageThreads, TrackStats
 
 log = logging.getLogger(__name__)
 
 
 class Peer:
-    """One client: its connection, its processed track, its worker thread."""
+    """One client: its connection, its processed track, its worker threads."""
 
-    def __init__(self, frame_filter: FrameFilter, executor: ThreadPoolExecutor) -> None:
+    def __init__(self, frame_filter: FrameFilter, threads: StageThreads) -> None:
         self.id = uuid.uuid4().hex[:12]
         self.filter = frame_filter
-        self.executor = executor
+        self.threads = threads
         # No STUN: the server is reached directly (loopback page or the LAN).
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self.video: FilteredVideoTrack | None = None
@@ -44,17 +43,17 @@ class Peer:
 
     @staticmethod
     async def create(filter_name: str, target: ConsentedTarget | None) -> Peer:
-        """A peer whose filter was built on its own worker thread (MediaPipe graphs
+        """A peer whose filter was built on its own tracking thread (MediaPipe graphs
         are best used from the thread that made them)."""
-        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="streamgan-peer")
+        threads = StageThreads()
         loop = asyncio.get_running_loop()
         try:
-            frame_filter = await loop.run_in_executor(executor, make_filter, filter_name,
-                                                      target)
+            frame_filter = await loop.run_in_executor(threads.tracking, make_filter,
+                                                      filter_name, target)
         except BaseException:
-            executor.shutdown(wait=False)
+            threads.close()
             raise
-        return Peer(frame_filter, executor)
+        return Peer(frame_filter, threads)
 
     @property
     def stats(self) -> TrackStats:
@@ -66,7 +65,7 @@ class Peer:
 
     def _on_track(self, track: MediaStreamTrack) -> None:
         if track.kind == "video" and self.video is None:
-            self.video = FilteredVideoTrack(track, self.filter, self.executor)
+            self.video = FilteredVideoTrack(track, self.filter, self.threads)
             self.pc.addTrack(self.video)
         elif track.kind == "audio":
             self.pc.addTrack(self._relay.subscribe(track))  # passed back as it came
@@ -88,9 +87,8 @@ class Peer:
                 self.video.stop()
             await self.pc.close()
         finally:
-            # Close the filter on its own thread, after any frame still in work.
-            self.executor.submit(self.filter.close)
-            self.executor.shutdown(wait=False, cancel_futures=False)
+            # The filter closes on its own thread, after any frame still in work.
+            self.threads.close(self.filter)
             self._closed.set()
             if self.on_closed is not None:
                 self.on_closed()

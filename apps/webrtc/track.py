@@ -1,10 +1,14 @@
 """The processed video track: newest frame only, face work off the event loop.
 
 A reader task keeps pulling frames from the remote track into a one-frame slot,
-overwriting (and counting) frames the worker had no time for, so a slow filter
-lowers the frame rate but never lets latency grow. ``recv`` hands the newest frame
-to the peer's single worker thread and returns the result with the incoming
-frame's pts and time base.
+overwriting (and counting) frames the workers had no time for, so a slow filter
+lowers the frame rate but never lets latency grow. A pump task takes the newest
+frame from the slot and runs the filter's two stages on the peer's two threads,
+one frame apart: it tracks frame n+1 while frame n renders, so on two cores a
+frame takes about the longer stage's time, not both stages'. It never works more
+than one frame ahead, and takes no new frame while a finished one still waits for
+``recv``, so nothing queues up. Frames go out in order, with the incoming frame's
+pts and time base.
 """
 
 from __future__ import annotations
@@ -12,14 +16,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from concurrent.futures import Executor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 
 import av
 from aiortc import MediaStreamTrack, VideoStreamTrack
 from aiortc.mediastreams import MediaStreamError
 
-from apps.webrtc.filters import FrameFilter
+from apps.webrtc.filters import FrameFilter, Tracked
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +38,12 @@ class TrackStats:
     frames_dropped: int = 0
     """Received frames replaced in the slot by a newer one before being processed."""
     process_ms: float = 0.0
-    """Worker time of the last frame (conversion, tracking, rendering, watermark)."""
+    """From taking the last frame out of the slot until it was rendered: tracking,
+    waiting for the frame before it to render, rendering and watermark."""
+    track_ms: float = 0.0
+    """Stage one of the last frame (conversion, tracking)."""
+    render_ms: float = 0.0
+    """Stage two of the last frame (rendering, watermark, wrapping as a frame)."""
     wait_ms: float = 0.0
     """How long the last processed frame waited in the slot."""
 
@@ -42,20 +51,54 @@ class TrackStats:
         return asdict(self)
 
 
+class StageThreads:
+    """One peer's two worker threads: stage one (tracking) and stage two (rendering).
+
+    The filter is made and closed on the tracking thread: MediaPipe graphs are best
+    used from the thread that made them.
+    """
+
+    def __init__(self) -> None:
+        self.tracking = ThreadPoolExecutor(max_workers=1, thread_name_prefix="streamgan-track")
+        self.rendering = ThreadPoolExecutor(max_workers=1,
+                                            thread_name_prefix="streamgan-render")
+
+    def close(self, frame_filter: FrameFilter | None = None) -> None:
+        """End both threads once the frames in work are done, then close ``frame_filter``
+        on the tracking thread. Never blocks the caller (the event loop)."""
+        self.rendering.shutdown(wait=False)
+        if frame_filter is not None:
+            def close_filter() -> None:
+                self.rendering.shutdown(wait=True)  # a render still running ends first
+                frame_filter.close()
+
+            self.tracking.submit(close_filter)
+        self.tracking.shutdown(wait=False)
+
+
+@dataclass(frozen=True)
+class _Rendered:
+    frame: av.VideoFrame
+    seconds: float
+
+
 class FilteredVideoTrack(VideoStreamTrack):
-    """Frames of ``source`` through ``frame_filter`` on ``executor`` (one thread)."""
+    """Frames of ``source`` through ``frame_filter``, its stages on ``threads``."""
 
     def __init__(self, source: MediaStreamTrack, frame_filter: FrameFilter,
-                 executor: Executor) -> None:
+                 threads: StageThreads) -> None:
         super().__init__()
         self._source = source
         self._filter = frame_filter
-        self._executor = executor
+        self._threads = threads
         self._slot: tuple[av.VideoFrame, float] | None = None
         self._fresh = asyncio.Event()
         self._source_ended = False
+        self._out: asyncio.Queue[av.VideoFrame | BaseException | None] = asyncio.Queue(1)
+        self._finished = False
         self.stats = TrackStats(filter=frame_filter.name)
         self._reader = asyncio.ensure_future(self._read())
+        self._pump = asyncio.ensure_future(self._run())
 
     async def _read(self) -> None:
         try:
@@ -74,31 +117,79 @@ class FilteredVideoTrack(VideoStreamTrack):
             self._source_ended = True
             self._fresh.set()
 
-    async def recv(self) -> av.VideoFrame:
+    async def _take(self) -> av.VideoFrame | None:
+        """The newest frame from the slot, waiting for one; None once the source ended."""
         while self._slot is None:
-            if self._source_ended or self.readyState != "live":
-                raise MediaStreamError
+            if self._source_ended:
+                return None
             self._fresh.clear()
             await self._fresh.wait()
         frame, arrived = self._slot
         self._slot = None
-        started = time.monotonic()
-        loop = asyncio.get_running_loop()
-        out = await loop.run_in_executor(self._executor, self._process, frame)
-        done = time.monotonic()
-        self.stats.wait_ms = (started - arrived) * 1000.0
-        self.stats.process_ms = (done - started) * 1000.0
-        self.stats.frames_sent += 1
-        return out
+        self.stats.wait_ms = (time.monotonic() - arrived) * 1000.0
+        return frame
 
-    def _process(self, frame: av.VideoFrame) -> av.VideoFrame:
-        """On the worker thread: filter, then wrap as a yuv420p frame, same timing."""
-        out = av.VideoFrame.from_ndarray(self._filter.process(frame), format="yuv420p")
-        out.pts = frame.pts
-        out.time_base = frame.time_base
-        return out
+    async def _run(self) -> None:
+        """The pump: stage one of frame n+1 overlaps stage two of frame n."""
+        loop = asyncio.get_running_loop()
+        finishing: asyncio.Task[None] | None = None
+        try:
+            while True:
+                # A finished frame still waiting for recv: take no newer one yet.
+                await self._out.join()
+                frame = await self._take()
+                if frame is None:
+                    break
+                taken = time.monotonic()
+                tracked = await loop.run_in_executor(self._threads.tracking,
+                                                     self._filter.track, frame)
+                self.stats.track_ms = (time.monotonic() - taken) * 1000.0
+                if finishing is not None:
+                    await finishing  # frame n rendered and handed on: n+1 may render
+                finishing = asyncio.ensure_future(self._finish(tracked, taken))
+            if finishing is not None:
+                await finishing
+            await self._out.put(None)
+        except asyncio.CancelledError:
+            if finishing is not None:
+                finishing.cancel()
+            raise
+        except Exception as error:  # raised to the sender, in order after earlier frames
+            await self._out.put(error)
+
+    async def _finish(self, tracked: Tracked, taken: float) -> None:
+        """Stage two of one frame, handed to ``recv`` as soon as it is done."""
+        loop = asyncio.get_running_loop()
+        rendered = await loop.run_in_executor(self._threads.rendering, self._render, tracked)
+        self.stats.render_ms = rendered.seconds * 1000.0
+        self.stats.process_ms = (time.monotonic() - taken) * 1000.0
+        await self._out.put(rendered.frame)
+
+    def _render(self, tracked: Tracked) -> _Rendered:
+        """On the rendering thread: stage two, wrapped as a yuv420p frame, same timing."""
+        began = time.monotonic()
+        out = av.VideoFrame.from_ndarray(self._filter.render(tracked), format="yuv420p")
+        out.pts = tracked.frame.pts
+        out.time_base = tracked.frame.time_base
+        return _Rendered(out, time.monotonic() - began)
+
+    async def recv(self) -> av.VideoFrame:
+        if self._finished or self.readyState != "live":
+            raise MediaStreamError
+        item = await self._out.get()
+        self._out.task_done()
+        if isinstance(item, av.VideoFrame):
+            self.stats.frames_sent += 1
+            return item
+        self._finished = True
+        raise item or MediaStreamError()
 
     def stop(self) -> None:
         super().stop()
         self._reader.cancel()
+        self._pump.cancel()
         self._fresh.set()
+        while not self._out.empty():
+            self._out.get_nowait()
+            self._out.task_done()
+        self._out.put_nowait(None)  # a recv waiting now ends
