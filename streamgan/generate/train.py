@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -127,13 +128,11 @@ def _train(settings: TrainSettings, world: World, progress: Progress | None) -> 
     o = settings.options
     data = ClipSet(settings.videos, o.size, o.frames, settings.frame_step)
     model = VideoGan(o, settings.optim, device=device)
-    last = out / "last.pt"
-    if last.is_file():
-        saved = checkpoint.read(last)
-        if VganOptions.from_dict(saved["options"]) != o:
-            raise InputError(f"{last}: saved with other network settings; use another "
-                             "output folder or the same settings")
+    saved = _resume_state(out / "last.pt", o, world)
+    earlier_seconds = 0.0
+    if saved is not None:
         model.load(saved)
+        earlier_seconds = float(saved.get("extra", {}).get("seconds", 0.0))
         log.info("resuming from step %d", model.step)
     g, d, e = _wrap(model, world, device)
     torch.manual_seed(settings.seed * 1000 + world.rank + model.step)
@@ -154,7 +153,7 @@ def _train(settings: TrainSettings, world: World, progress: Progress | None) -> 
                 log.info("step %d: %s", model.step,
                          ", ".join(f"{k} {v:.3f}" for k, v in losses.items()))
             if model.step % settings.save_every == 0 or model.step == settings.steps:
-                _save(model, settings, data, world, device,
+                _save(model, settings, data, world, device, earlier_seconds,
                       time.monotonic() - started, losses, start_step)
     if world.size > 1:
         dist.barrier()
@@ -179,11 +178,39 @@ def _wrap(model: VideoGan, world: World, device: torch.device
     return g, d, e
 
 
+def _resume_state(last: Path, options: VganOptions, world: World) -> dict[str, Any] | None:
+    """Rank 0's saved training state, if any, handed to every rank (machines need not
+    share a filesystem, and all must resume from the same step)."""
+    saved: dict[str, Any] | None = None
+    problem: str | None = None
+    if world.leader and last.is_file():
+        try:
+            saved = checkpoint.read(last)
+        except InputError as error:
+            problem = str(error)
+        else:
+            if VganOptions.from_dict(saved["options"]) != options:
+                problem = (f"{last}: saved with other network settings; use another "
+                           "output folder or the same settings")
+    if world.size > 1:  # every rank learns the state, or the problem, and none hangs
+        box: list[object] = [problem or saved]
+        dist.broadcast_object_list(box, src=0)
+        shared = box[0]
+        if isinstance(shared, str):
+            problem = shared
+        elif isinstance(shared, dict):
+            saved = shared
+    if problem is not None:
+        raise InputError(problem)
+    return saved
+
+
 def _save(model: VideoGan, settings: TrainSettings, data: ClipSet, world: World,
-          device: torch.device, seconds: float, losses: dict[str, float],
-          start_step: int) -> None:
+          device: torch.device, earlier_seconds: float, seconds: float,
+          losses: dict[str, float], start_step: int) -> None:
     out = settings.out
-    checkpoint.save(model, out / "last.pt", training=True)
+    checkpoint.save(model, out / "last.pt", training=True,
+                    extra={"seconds": earlier_seconds + seconds})
     checkpoint.save(model, out / "model.pt", training=False,
                     extra={"name": settings.name, "trained_steps": model.step})
     z = torch.randn(8, model.options.z_dim, generator=torch.Generator().manual_seed(0))
@@ -197,7 +224,7 @@ def _save(model: VideoGan, settings: TrainSettings, data: ClipSet, world: World,
               "clip windows": int(data.starts.sum()), "frame step": settings.frame_step},
         options=model.options.to_dict(), optim=asdict(settings.optim), steps=model.step,
         batch=settings.batch, processes=world.size, device=machine(device),
-        seconds=seconds, losses=losses)
+        seconds=earlier_seconds + seconds, losses=losses)
     write_card(out / "card.md", facts)
     log.info("step %d saved (%.0f steps/min)", model.step,
              (model.step - start_step) / max(seconds / 60, 1e-9))
