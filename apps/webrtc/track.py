@@ -7,8 +7,10 @@ frame from the slot and runs the filter's two stages on the peer's two threads,
 one frame apart: it tracks frame n+1 while frame n renders, so on two cores a
 frame takes about the longer stage's time, not both stages'. It never works more
 than one frame ahead, and takes no new frame while a finished one still waits for
-``recv``, so nothing queues up. Frames go out in order, with the incoming frame's
-pts and time base.
+``recv``, so nothing queues up. When rendering is the slower stage, the next frame
+is taken just in time to be tracked as the render before it ends, not as soon as
+that render starts: it is then the newest frame of a later moment. Frames go out
+in order, with the incoming frame's pts and time base.
 """
 
 from __future__ import annotations
@@ -26,6 +28,11 @@ from aiortc.mediastreams import MediaStreamError
 from apps.webrtc.filters import FrameFilter, Tracked
 
 log = logging.getLogger(__name__)
+
+MARGIN_S = 0.003
+"""Slack when taking a frame just in time: tracking may run this much longer than usual."""
+SMOOTHING = 0.2
+"""Weight of the newest stage time in the running estimates."""
 
 
 @dataclass
@@ -96,6 +103,10 @@ class FilteredVideoTrack(VideoStreamTrack):
         self._source_ended = False
         self._out: asyncio.Queue[av.VideoFrame | BaseException | None] = asyncio.Queue(1)
         self._finished = False
+        self._track_s = 0.0
+        self._render_s = 0.0
+        """Running estimates of the stages' wall times."""
+        self._render_began = 0.0
         self.stats = TrackStats(filter=frame_filter.name)
         self._reader = asyncio.ensure_future(self._read())
         self._pump = asyncio.ensure_future(self._run())
@@ -137,15 +148,19 @@ class FilteredVideoTrack(VideoStreamTrack):
             while True:
                 # A finished frame still waiting for recv: take no newer one yet.
                 await self._out.join()
+                if finishing is not None and not finishing.done():
+                    await self._until_tracking_is_due(finishing)
                 frame = await self._take()
                 if frame is None:
                     break
                 taken = time.monotonic()
                 tracked = await loop.run_in_executor(self._threads.tracking,
                                                      self._filter.track, frame)
+                self._track_s = _smooth(self._track_s, time.monotonic() - taken)
                 self.stats.track_ms = (time.monotonic() - taken) * 1000.0
                 if finishing is not None:
                     await finishing  # frame n rendered and handed on: n+1 may render
+                self._render_began = time.monotonic()  # before the loop asks, below
                 finishing = asyncio.ensure_future(self._finish(tracked, taken))
             if finishing is not None:
                 await finishing
@@ -157,10 +172,19 @@ class FilteredVideoTrack(VideoStreamTrack):
         except Exception as error:  # raised to the sender, in order after earlier frames
             await self._out.put(error)
 
+    async def _until_tracking_is_due(self, finishing: asyncio.Future[None]) -> None:
+        """Wait while the render in progress still needs longer than tracking takes, so
+        that the next frame is taken as late (as fresh) as keeps the renderer busy."""
+        remaining = self._render_s - (time.monotonic() - self._render_began)
+        lead = remaining - self._track_s - MARGIN_S
+        if lead > 0:
+            await asyncio.wait({finishing}, timeout=lead)
+
     async def _finish(self, tracked: Tracked, taken: float) -> None:
         """Stage two of one frame, handed to ``recv`` as soon as it is done."""
         loop = asyncio.get_running_loop()
         rendered = await loop.run_in_executor(self._threads.rendering, self._render, tracked)
+        self._render_s = _smooth(self._render_s, time.monotonic() - self._render_began)
         self.stats.render_ms = rendered.seconds * 1000.0
         self.stats.process_ms = (time.monotonic() - taken) * 1000.0
         await self._out.put(rendered.frame)
@@ -193,3 +217,7 @@ class FilteredVideoTrack(VideoStreamTrack):
             self._out.get_nowait()
             self._out.task_done()
         self._out.put_nowait(None)  # a recv waiting now ends
+
+
+def _smooth(estimate: float, seconds: float) -> float:
+    return seconds if estimate == 0.0 else (1 - SMOOTHING) * estimate + SMOOTHING * seconds

@@ -259,3 +259,20 @@ def test_mark_only_filter_handles_odd_sizes_and_size_changes() -> None:
         rgb = np.full((height, width, 3), 120, np.uint8)
         yuv = marker.render(marker.track(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
         assert yuv.shape == (height // 2 * 2 * 3 // 2, width // 2 * 2)
+
+
+def test_when_rendering_is_slower_the_next_frame_is_taken_just_in_time() -> None:
+    slow = SlowFilter(0.01, 0.06)  # frames every 5 ms: a later take is a fresher frame
+    out, track, _ = run_track(Burst(200, 0.005), slow)
+    render_start = {i: began for i, began, _ in slow.rendered}
+    order = [i for i, _, _ in slow.tracked]
+    leads = [starts - render_start[previous]
+             for previous, (_, starts, _) in zip(order, slow.tracked[1:], strict=False)]
+    # Once the estimates settle, tracking of n+1 starts about 0.06 - 0.01 s after the
+    # render of n began, not at once; the renderer still never waits long.
+    settled = leads[5:]
+    assert settled and np.median(settled) > 0.035, settled
+    gaps = [b - e for (_, _, e), (_, b, _) in zip(slow.rendered, slow.rendered[1:],
+                                                  strict=False)][5:]
+    assert np.median(gaps) < 0.02, gaps
+    assert len(out) > 0.6 * (200 * 0.005) / 0.06
