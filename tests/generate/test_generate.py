@@ -44,9 +44,12 @@ def test_same_seed_same_clips_other_seed_other_clips(tmp_path: Path) -> None:
         assert main(["generate", "-n", "1", "-o",
                      str(tmp_path / name), "--seed", seed, "--size", "64", "-q"]) == 0
         runs[name] = frames_of(tmp_path / name / "clip-000.mp4").astype(int)
-    # The watermark payload differs per file; the picture under it is the same.
-    assert np.abs(runs["a"] - runs["b"]).mean() < 1.5
-    assert np.abs(runs["a"] - runs["c"]).mean() > 8.0
+    # The watermark payload differs per file, and its amplitude follows the texture (up
+    # to 7 levels), so same-seed files differ by the marks and their encoding only.
+    same = np.abs(runs["a"] - runs["b"]).mean()
+    other = np.abs(runs["a"] - runs["c"]).mean()
+    assert same < 4.0
+    assert other > 8.0 and other > 4 * same
 
 
 def test_every_clip_is_watermarked_and_labelled_ai_generated(tiny_model: Path,
