@@ -190,7 +190,9 @@ def _motion(p: NDArray[np.float64]) -> NDArray[np.float64]:
 def frechet(a: NDArray[np.float64], b: NDArray[np.float64]) -> float:
     mu_a, mu_b = a.mean(0), b.mean(0)
     cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-    root, _ = linalg.sqrtm(cov_a @ cov_b, disp=False)
+    with warnings.catch_warnings():  # near-singular products (a static control) warn
+        warnings.simplefilter("ignore")
+        root = linalg.sqrtm(cov_a @ cov_b)
     return float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a + cov_b - 2 * np.real(root)))
 
 
