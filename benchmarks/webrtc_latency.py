@@ -237,6 +237,7 @@ def summary(r: Result) -> str:
             f"worker {r.server.get('process_ms', float('nan')):.1f} ms/frame (last; track "
             f"{r.server.get('track_ms', float('nan')):.1f}, render "
             f"{r.server.get('render_ms', float('nan')):.1f}); "
+            f"frames without a face {r.server.get('frames_without_face', '?')}; "
             f"unmatched {r.unmatched}")
     if r.code_latencies:
         code = np.array(r.code_latencies)

@@ -44,6 +44,9 @@ class TrackStats:
     frames_sent: int = 0
     frames_dropped: int = 0
     """Received frames replaced in the slot by a newer one before being processed."""
+    frames_without_face: int = 0
+    """Processed frames in which the filter found no face (it holds the last pose): a
+    user out of frame or badly lit sees this rise."""
     process_ms: float = 0.0
     """From taking the last frame out of the slot until it was rendered: tracking,
     waiting for the frame before it to render, rendering and watermark."""
@@ -158,6 +161,8 @@ class FilteredVideoTrack(VideoStreamTrack):
                                                      self._filter.track, frame)
                 self._track_s = _smooth(self._track_s, time.monotonic() - taken)
                 self.stats.track_ms = (time.monotonic() - taken) * 1000.0
+                if tracked.track is not None and not tracked.track.detected:
+                    self.stats.frames_without_face += 1
                 if finishing is not None:
                     await finishing  # frame n rendered and handed on: n+1 may render
                 self._render_began = time.monotonic()  # before the loop asks, below

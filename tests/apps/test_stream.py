@@ -32,13 +32,14 @@ def test_reenact_stream_is_the_target_moving_and_watermarked(
     target = np.asarray(read_image(SAMPLE_TARGET), np.float32)
     sent = [rgb(f) for f in driver_frames]
 
-    async def run() -> tuple[list[av.VideoFrame], int]:
+    async def run() -> tuple[list[av.VideoFrame], int, int]:
         async with serving(catalog) as server:
             conn = await connect(str(server.make_url("/")), LoopTrack(driver_frames),
                                  "reenact", "target")
             try:
                 track = await asyncio.wait_for(conn.returned, WAIT)
                 frames = await receive(track, 40)
+                faceless = server.app[PEERS][conn.peer].stats.frames_without_face
             finally:
                 await conn.close()
             peers = server.app[PEERS]
@@ -46,10 +47,11 @@ def test_reenact_stream_is_the_target_moving_and_watermarked(
                 if not peers:
                     break
                 await asyncio.sleep(0.05)
-            return frames, len(peers)
+            return frames, len(peers), faceless
 
-    frames, peers_left = asyncio.run(run())
+    frames, peers_left, faceless = asyncio.run(run())
     assert peers_left == 0
+    assert faceless == 0  # the driver's face was found in every frame
     got = [rgb(f) for f in frames[10:]]
     assert got[0].shape == target.shape  # the target's size, not the camera's
     to_target = max(float(np.abs(g - target).mean()) for g in got)

@@ -18,6 +18,7 @@ from apps.webrtc.filters import MarkOnlyFilter, Tracked
 from apps.webrtc.track import FilteredVideoTrack, StageThreads
 from streamgan.media.yuv import Yuv420
 from streamgan.safety.marking import OutputMark
+from streamgan.tracking.tracker import Track
 
 TIME_BASE = fractions.Fraction(1, 90000)
 
@@ -276,3 +277,21 @@ def test_when_rendering_is_slower_the_next_frame_is_taken_just_in_time() -> None
                                                   strict=False)][5:]
     assert np.median(gaps) < 0.02, gaps
     assert len(out) > 0.6 * (200 * 0.005) / 0.06
+
+
+class FacelessFilter(SlowFilter):
+    """Finds a face only in even-numbered frames."""
+
+    def track(self, frame: av.VideoFrame) -> Tracked:
+        tracked = super().track(frame)
+        index = int(tracked.image[0, 0])
+        return Tracked(frame, tracked.image, 0.0, Track(None, index % 2 == 0, 0.0))
+
+
+def test_frames_without_a_face_are_counted() -> None:
+    faceless = FacelessFilter(0.0, 0.0)
+    out, track, _ = run_track(Burst(20, 0.01), faceless)
+    processed = [i for i, _, _ in faceless.tracked]
+    assert len(processed) > 10
+    assert track.stats.frames_without_face == sum(i % 2 for i in processed)
+    assert track.stats.as_dict()["frames_without_face"] == track.stats.frames_without_face

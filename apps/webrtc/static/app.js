@@ -135,6 +135,7 @@ async function updateStats() {
   }
   if (server) {
     $("stat-dropped").textContent = String(server.frames_dropped);
+    $("stat-faceless").textContent = String(server.frames_without_face);
     $("stat-process").textContent = server.process_ms.toFixed(1);
   }
 }
