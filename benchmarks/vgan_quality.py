@@ -322,7 +322,7 @@ def main() -> None:
     text = table(rows, note)
     print(text)
     if args.card is not None:
-        from streamgan.generate.card import set_quality
+        from streamgan.train.card import set_quality
 
         set_quality(args.card, text)
         log.info("wrote the quality section of %s", args.card)

@@ -1,15 +1,12 @@
-"""The model card written beside every trained checkpoint.
+"""The video GAN's model card: what the paper's model is and how this one was made.
 
-Training writes what it knows (data, steps, settings, where it ran); the quality
-benchmark fills the section between the QUALITY markers, so one card stays
-current without hand editing.
+The section markers, the machine's description and keeping a benchmark's quality
+section across retraining are the shared :mod:`streamgan.train.card`.
 """
 
 from __future__ import annotations
 
 import json
-import platform
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,10 +14,7 @@ from typing import Any
 import torch
 
 import streamgan
-from streamgan.media.atomic import atomic_output
-
-QUALITY_START = "<!-- QUALITY -->"
-QUALITY_END = "<!-- /QUALITY -->"
+from streamgan.train import card
 
 
 @dataclass
@@ -38,14 +32,6 @@ class TrainingFacts:
     device: str
     seconds: float
     losses: dict[str, float] = field(default_factory=dict)
-
-
-def machine(device: torch.device) -> str:
-    """Where training ran, in words, for the card."""
-    cpu = f"{platform.machine()} CPU, {torch.get_num_threads()} threads"
-    if device.type == "cuda":
-        return f"{torch.cuda.get_device_name(device)} (CUDA {torch.version.cuda}); {cpu}"
-    return cpu
 
 
 def render(facts: TrainingFacts, quality: str) -> str:
@@ -76,36 +62,13 @@ def render(facts: TrainingFacts, quality: str) -> str:
         "- Last losses: " + ", ".join(f"{k} {v:.3f}" for k, v in facts.losses.items()),
         "",
         "## Quality",
-        QUALITY_START,
-        quality.strip() or "Not measured yet: run `benchmarks/vgan_quality.py --card`.",
-        QUALITY_END,
+        *card.quality_block(quality, "Not measured yet: run "
+                            "`benchmarks/vgan_quality.py --card`."),
         "",
     ]
     return "\n".join(lines)
 
 
 def write_card(path: Path, facts: TrainingFacts) -> None:
-    """Write the card, keeping a quality section an earlier benchmark put there."""
-    quality = ""
-    if path.is_file():
-        quality = quality_section(path.read_text(encoding="utf-8"))
-    with atomic_output(path) as temp:
-        temp.write_text(render(facts, quality), encoding="utf-8")
-
-
-def quality_section(text: str) -> str:
-    found = re.search(re.escape(QUALITY_START) + r"(.*?)" + re.escape(QUALITY_END), text,
-                      re.S)
-    return found.group(1).strip() if found else ""
-
-
-def set_quality(path: Path, quality: str) -> None:
-    """Replace the quality section of the card at ``path``."""
-    text = path.read_text(encoding="utf-8")
-    if QUALITY_START not in text:
-        raise ValueError(f"{path}: no quality section to fill")
-    start = text.index(QUALITY_START) + len(QUALITY_START)
-    end = text.index(QUALITY_END)
-    with atomic_output(path) as temp:
-        temp.write_text(text[:start] + "\n" + quality.strip() + "\n" + text[end:],
-                        encoding="utf-8")
+    """Write the video GAN's card, keeping a quality section a benchmark put there."""
+    card.write_card(path, lambda quality: render(facts, quality))

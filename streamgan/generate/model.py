@@ -8,18 +8,17 @@ as wrapped modules.
 
 from __future__ import annotations
 
-import copy
-from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torch.nn.parallel import DistributedDataParallel
 
 from streamgan.generate.networks import Discriminator, Encoder, Generator, init_weights
 from streamgan.generate.options import VganOptions
+from streamgan.train.distributed import World, no_sync, replicate
+from streamgan.train.ema import average_copy, update_average
 
 
 @dataclass(frozen=True)
@@ -54,9 +53,8 @@ class VideoGan:
         self.generator.apply(init_weights)
         if self.encoder is not None:
             self.encoder.apply(init_weights)
-        self.ema = copy.deepcopy(self.generator).eval().requires_grad_(False)
-        self.ema_encoder = (copy.deepcopy(self.encoder).eval().requires_grad_(False)
-                            if self.encoder is not None else None)
+        self.ema = average_copy(self.generator)
+        self.ema_encoder = average_copy(self.encoder) if self.encoder is not None else None
         self.discriminator: Discriminator | None = None
         self.opt_g: torch.optim.Optimizer | None = None
         self.opt_d: torch.optim.Optimizer | None = None
@@ -74,9 +72,25 @@ class VideoGan:
 
     # -- training ------------------------------------------------------------------
 
-    def train_step(self, real: Tensor, generator: nn.Module | None = None,
-                   discriminator: nn.Module | None = None,
-                   encoder: nn.Module | None = None) -> dict[str, float]:
+    def replicate(self, world: World, device: torch.device
+                  ) -> tuple[nn.Module, nn.Module, nn.Module | None]:
+        """The networks as the step should call them: DDP replicas when distributed.
+        Each discriminator replica keeps its own BatchNorm statistics (real and fake
+        batches pass separately)."""
+        assert self.discriminator is not None
+        e = replicate(self.encoder, world, device) if self.encoder is not None else None
+        return (replicate(self.generator, world, device),
+                replicate(self.discriminator, world, device, own_buffers=True), e)
+
+    def train_step(self, real: Tensor, nets: tuple[nn.Module, nn.Module, nn.Module | None]
+                   | None = None) -> dict[str, float]:
+        """One discriminator and one generator update on ``real`` (N, C, T, H, W)."""
+        g, d, e = nets if nets is not None else (None, None, None)
+        return self.step_with(real, g, d, e)
+
+    def step_with(self, real: Tensor, generator: nn.Module | None = None,
+                  discriminator: nn.Module | None = None,
+                  encoder: nn.Module | None = None) -> dict[str, float]:
         """One discriminator and one generator update on ``real`` (N, C, T, H, W).
 
         The module arguments are this model's networks or their DDP wrappers; real and
@@ -105,7 +119,7 @@ class VideoGan:
         """One update of the discriminator ``d`` (plain or DDP) on real and fake clips."""
         assert self.opt_d is not None
         self.opt_d.zero_grad(set_to_none=True)
-        with _no_sync(d):
+        with no_sync(d):
             loss_real = F.softplus(-d(real)).mean()
             torch.autograd.backward(loss_real)
         loss_fake = F.softplus(d(fake)).mean()
@@ -118,7 +132,7 @@ class VideoGan:
         """One update of the generator (and encoder) through the judgement of ``d``."""
         assert self.opt_g is not None and self.discriminator is not None
         self.opt_g.zero_grad(set_to_none=True)
-        with _no_sync(d):  # the discriminator's gradients here are thrown away
+        with no_sync(d):  # the discriminator's gradients here are thrown away
             adversarial = F.softplus(-d(fake)).mean()
             mask_l1 = mask.abs().mean()
             loss_g = adversarial + self.options.mask_l1 * mask_l1
@@ -137,12 +151,7 @@ class VideoGan:
         pairs: list[tuple[nn.Module, nn.Module]] = [(self.ema, self.generator)]
         if self.ema_encoder is not None and self.encoder is not None:
             pairs.append((self.ema_encoder, self.encoder))
-        decay = min(self.optim.ema, (1 + self.step) / (10 + self.step))
-        for average, live in pairs:
-            for a, p in zip(average.parameters(), live.parameters(), strict=True):
-                a.lerp_(p, 1 - decay)
-            for kept, buffer in zip(average.buffers(), live.buffers(), strict=True):
-                kept.copy_(buffer)
+        update_average(pairs, self.step, self.optim.ema)
 
     # -- sampling ------------------------------------------------------------------
 
@@ -195,7 +204,3 @@ class VideoGan:
             self.opt_g.load_state_dict(state["opt_g"])
             self.opt_d.load_state_dict(state["opt_d"])
 
-
-def _no_sync(module: nn.Module | Any) -> Any:
-    """DDP's gradient-accumulation context, or nothing for a plain module."""
-    return module.no_sync() if isinstance(module, DistributedDataParallel) else nullcontext()

@@ -7,8 +7,8 @@ import numpy as np
 import torch
 
 from streamgan.generate import checkpoint
-from streamgan.generate.card import quality_section
 from streamgan.generate.options import PRESETS
+from streamgan.train.card import quality_section
 
 
 def test_the_mask_covers_what_moves_and_leaves_the_background() -> None:

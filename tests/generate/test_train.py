@@ -57,7 +57,7 @@ def test_videos_too_short_for_a_clip_are_an_error(digit_videos: Path, tmp_path: 
 
 
 def test_quality_section_survives_retraining(digit_videos: Path, tmp_path: Path) -> None:
-    from streamgan.generate.card import set_quality
+    from streamgan.train.card import set_quality
 
     out = tmp_path / "run"
     assert main(train_args(digit_videos, out, 1)) == 0
