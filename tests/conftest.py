@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -113,3 +114,21 @@ def one_line_error(err: str, *needles: str) -> str:
     for needle in needles:
         assert needle in lines[0]
     return lines[0]
+
+
+def torchrun_two(worker: Path, dumps: Path, *args: str) -> list[dict[str, Any]]:
+    """Run ``worker`` under torchrun as two gloo processes on loopback; each rank writes
+    ``rank{N}.json`` into ``dumps`` (``STREAMGAN_TEST_DUMP``): return both, rank order."""
+    import json
+    import subprocess
+    import sys
+
+    dumps.mkdir(exist_ok=True)
+    env = {**os.environ, "GLOO_SOCKET_IFNAME": "lo", "STREAMGAN_TEST_DUMP": str(dumps),
+           "PYTHONPATH": str(REPO)}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone",
+           "--nproc_per_node", "2", str(worker), *args]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert sorted(p.name for p in dumps.iterdir()) == ["rank0.json", "rank1.json"]
+    return [json.loads((dumps / f"rank{r}.json").read_text()) for r in (0, 1)]

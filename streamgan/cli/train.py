@@ -10,6 +10,7 @@ import argparse
 import logging
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,72 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
                    "(default: the cores, shared among local processes)")
     v.add_argument("--name", default="streamgan video GAN", help="title of the model card")
     v.set_defaults(run=run)
+    _add_translate(models, parents)
+
+
+def _add_translate(models: Any, parents: list[argparse.ArgumentParser]) -> None:
+    from streamgan.translate.options import GENERATORS
+
+    t = models.add_parser(
+        "translate", parents=parents, help="a pix2pix or CycleGAN model for `translate`",
+        description="Trains pix2pix on --paired data (DIR/A and DIR/B with files of the "
+        "same names, or side-by-side AB images; images or videos) or CycleGAN on "
+        "--unpaired DIR_A DIR_B. Writes last.pt (resumable), model.pt (for `streamgan "
+        "translate --model`), preview.png and card.md to -o; an existing -o/last.pt is "
+        "resumed. Use torchrun for several processes.")
+    data = t.add_mutually_exclusive_group(required=True)
+    data.add_argument("--paired", type=Path, metavar="DIR", help="pix2pix training data")
+    data.add_argument("--unpaired", type=Path, nargs=2, metavar=("DIR_A", "DIR_B"),
+                      help="CycleGAN training data")
+    t.add_argument("-o", "--output", type=Path, required=True, help="run folder")
+    t.add_argument("--generator", choices=GENERATORS, default="fast",
+                   help="fast (live on a CPU, default), resnet_9blocks/resnet_6blocks "
+                   "(CycleGAN's), unet_256/unet_128 (pix2pix's)")
+    t.add_argument("--size", type=int_range(16), default=256, help="training crop side")
+    t.add_argument("--width", type=int_range(4), default=16, help="fast generator width")
+    t.add_argument("--ngf", type=int_range(4), default=64,
+                   help="resnet/unet generator width (64)")
+    t.add_argument("--ndf", type=int_range(4), default=64,
+                   help="PatchGAN discriminator width (64)")
+    t.add_argument("--temporal-loss", type=float, default=0.0, metavar="W",
+                   help="weight of the stability loss against flicker (default 0: off)")
+    t.add_argument("--lambda-l1", type=float, default=100.0, help="pix2pix L1 weight")
+    t.add_argument("--reverse", action="store_true", help="paired: learn B to A")
+    t.add_argument("--steps", type=int_range(1), default=2000, help="total steps")
+    t.add_argument("--batch", type=int_range(1), default=4, help="pictures per step and "
+                   "process")
+    t.add_argument("--lr", type=float, default=2e-4, help="Adam learning rate (2e-4)")
+    t.add_argument("--save-every", type=int_range(1), default=500, help="steps per save")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
+    t.add_argument("--threads", type=int_range(1), help="CPU threads per process")
+    t.add_argument("--work-side", type=int_range(16), default=None,
+                   help="record in model.pt the long side `translate` should run it at")
+    t.add_argument("--name", default="streamgan translation model",
+                   help="title of the model card")
+    t.set_defaults(run=run_translate)
+
+
+def run_translate(args: argparse.Namespace) -> int:
+    from streamgan.errors import InputError
+    from streamgan.translate.options import ModelOptions
+    from streamgan.translate.train import TrainSettings, train
+
+    try:
+        options = ModelOptions(
+            model="pix2pix" if args.paired is not None else "cyclegan",
+            generator=args.generator, size=args.size, fast_width=args.width, ngf=args.ngf,
+            ndf=args.ndf,
+            lambda_temporal=args.temporal_loss, lambda_l1=args.lambda_l1, lr=args.lr)
+    except ValueError as e:
+        raise InputError(str(e)) from e
+    settings = TrainSettings(
+        out=args.output, paired=args.paired,
+        unpaired=tuple(args.unpaired) if args.unpaired else None, options=options,
+        steps=args.steps, batch=args.batch, seed=args.seed, device=args.device,
+        save_every=args.save_every, threads=args.threads, reverse=args.reverse,
+        work_side=args.work_side, name=args.name)
+    return _train(args, lambda progress: train(settings, progress).step)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -73,13 +140,19 @@ def run(args: argparse.Namespace) -> int:
         optim=OptimOptions(lr=args.lr), steps=args.steps, batch=args.batch,
         frame_step=args.frame_step, seed=args.seed, device=args.device,
         save_every=args.save_every, threads=args.threads, name=args.name)
+    return _train(args, lambda progress: train(settings, progress).step)
+
+
+def _train(args: argparse.Namespace,
+           train: Callable[[Callable[[int, int, dict[str, float]], None]], int]) -> int:
+    """Run ``train`` with a progress bar; rank 0 alone reports (torchrun)."""
     show = not args.quiet and sys.stderr.isatty()
     with progress_bar(show, "training") as bar:
         def progress(step: int, total: int, losses: dict[str, float]) -> None:
             if bar is not None:
                 bar(step, total)
 
-        model = train(settings, progress)
-    if not args.quiet and os.environ.get("RANK", "0") == "0":  # torchrun: one report
-        print(f"trained to step {model.step}: {args.output / 'model.pt'}", file=sys.stderr)
+        steps = train(progress)
+    if not args.quiet and os.environ.get("RANK", "0") == "0":
+        print(f"trained to step {steps}: {args.output / 'model.pt'}", file=sys.stderr)
     return 0

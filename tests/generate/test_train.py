@@ -1,10 +1,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -13,7 +9,7 @@ import torch
 
 from streamgan.cli.main import main
 from streamgan.generate import checkpoint
-from tests.conftest import one_line_error
+from tests.conftest import one_line_error, torchrun_two
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -71,17 +67,10 @@ def test_two_process_ddp_step_on_cpu_keeps_replicas_identical(digit_videos: Path
                                                               tmp_path: Path) -> None:
     """torchrun with two gloo processes on loopback: both train, rank 0 saves, and the
     replicas' generator and discriminator weights agree after the steps."""
-    out, dumps = tmp_path / "ddp", tmp_path / "dumps"
-    dumps.mkdir()
-    env = {**os.environ, "GLOO_SOCKET_IFNAME": "lo", "STREAMGAN_TEST_DUMP": str(dumps),
-           "PYTHONPATH": str(REPO)}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone",
-           "--nproc_per_node", "2", str(Path(__file__).with_name("ddp_worker.py")),
-           str(digit_videos), str(out), "2"]
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
-    assert done.returncode == 0, done.stderr[-3000:]
-    ranks = {p.name: json.loads(p.read_text()) for p in dumps.iterdir()}
-    assert set(ranks) == {"rank0.json", "rank1.json"}
+    out = tmp_path / "ddp"
+    r0, r1 = torchrun_two(Path(__file__).with_name("ddp_worker.py"), tmp_path / "dumps",
+                          str(digit_videos), str(out), "2")
+    ranks = {"rank0.json": r0, "rank1.json": r1}
     assert ranks["rank0.json"]["step"] == ranks["rank1.json"]["step"] == 2
     assert ranks["rank0.json"]["weights"] == ranks["rank1.json"]["weights"]
     assert ranks["rank0.json"]["batch_seen"] != ranks["rank1.json"]["batch_seen"]
