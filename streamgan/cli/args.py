@@ -24,6 +24,35 @@ def int_range(low: int, high: int | None = None) -> Callable[[str], int]:
     return parse
 
 
+PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower",
+           "veryslow")
+VIDEO_OUTPUTS = (".mp4", ".mov")
+"""Containers that carry a C2PA manifest: every video output is signed."""
+
+
+def add_encoding_options(parser: argparse.ArgumentParser) -> None:
+    """``--crf`` and ``--preset``: x264's quality and speed, for commands writing video."""
+    parser.add_argument("--crf", type=int_range(0, 51), default=20,
+                        help="x264 quality, 0-51 (default 20)")
+    parser.add_argument("--preset", default="veryfast", choices=PRESETS,
+                        help="x264 preset (default veryfast)")
+
+
+def check_video_output(out: Path, inputs: tuple[Path, ...]) -> None:
+    """Fail before minutes of work, not after: a signable suffix, a writable place,
+    and never an input's own file."""
+    from streamgan.errors import InputError, OutputError
+    from streamgan.media.atomic import check_output_path
+
+    if out.suffix.lower() not in VIDEO_OUTPUTS:
+        raise OutputError(f"{out}: output must end in {', '.join(VIDEO_OUTPUTS)}")
+    check_output_path(out)
+    resolved = out.resolve()
+    for given in inputs:
+        if given.exists() and given.resolve() == resolved:
+            raise InputError(f"{out}: output would overwrite an input file")
+
+
 def add_trust_option(parser: argparse.ArgumentParser) -> None:
     """``--trust FILE`` (repeatable): consent signers trusted for this command only."""
     parser.add_argument("--trust", type=Path, action="append", default=[], metavar="FILE",

@@ -19,6 +19,7 @@ from streamgan.cli import keys as keys_cmd
 from streamgan.cli import reenact as reenact_cmd
 from streamgan.cli import serve as serve_cmd
 from streamgan.cli import train as train_cmd
+from streamgan.cli import translate as translate_cmd
 from streamgan.cli import verify as verify_cmd
 from streamgan.cli.args import OneLineParser
 from streamgan.errors import StreamganError
@@ -49,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve_cmd.add_parser(commands, parents=[common])
     generate_cmd.add_parser(commands, parents=[common])
     train_cmd.add_parser(commands, parents=[common])
+    translate_cmd.add_parser(commands, parents=[common])
     return parser
 
 

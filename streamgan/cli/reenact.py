@@ -7,15 +7,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from streamgan.cli.args import add_trust_option, int_range
+from streamgan.cli.args import add_encoding_options, add_trust_option, check_video_output, int_range
 from streamgan.cli.progress import progress_bar
 from streamgan.engines import available
-from streamgan.errors import InputError, OutputError
-from streamgan.media.atomic import check_output_path
 from streamgan.pipeline.reenact import ReenactReport, ReenactSettings, reenact
-
-OUTPUT_SUFFIXES = (".mp4", ".mov")
-"""Containers that carry a C2PA manifest: every output is signed."""
 
 
 def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -33,11 +28,7 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     p.add_argument("--engine", default="warp", choices=available(), help="default: warp")
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda"),
                    help="for learned engines; warp always runs on the CPU")
-    p.add_argument("--crf", type=int_range(0, 51), default=20,
-                   help="x264 quality, 0-51 (default 20)")
-    p.add_argument("--preset", default="veryfast",
-                   choices=("ultrafast", "superfast", "veryfast", "faster", "fast", "medium",
-                            "slow", "slower", "veryslow"), help="x264 preset (default veryfast)")
+    add_encoding_options(p)
     p.add_argument("--face-index", type=int_range(0), default=0,
                    help="which driver face when there are several: 0 the largest")
     p.add_argument("--target-face-index", type=int_range(0), default=0,
@@ -47,17 +38,6 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     p.add_argument("--no-audio", action="store_true", help="drop the driver's audio")
     add_trust_option(p)
     p.set_defaults(run=run)
-
-
-def _check_paths(args: argparse.Namespace) -> None:
-    out = args.output
-    if out.suffix.lower() not in OUTPUT_SUFFIXES:
-        raise OutputError(f"{out}: output must end in {', '.join(OUTPUT_SUFFIXES)}")
-    check_output_path(out)  # fail before minutes of work, not after
-    resolved = out.resolve()
-    for given in (args.driver, args.target):
-        if given.exists() and given.resolve() == resolved:
-            raise InputError(f"{out}: output would overwrite an input file")
 
 
 def _summary(report: ReenactReport) -> str:
@@ -72,7 +52,7 @@ def _summary(report: ReenactReport) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    _check_paths(args)
+    check_video_output(args.output, (args.driver, args.target))
     settings = ReenactSettings(
         engine=args.engine, device=args.device, crf=args.crf, preset=args.preset,
         face_index=args.face_index, target_face_index=args.target_face_index,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
@@ -21,7 +21,7 @@ from streamgan.errors import NoFaceError
 from streamgan.media import AudioPacket, VideoFrame, VideoReader, VideoWriter, probe
 from streamgan.pipeline.session import ReenactSession
 from streamgan.pipeline.stage import threaded_map
-from streamgan.pipeline.stats import StageTimes
+from streamgan.pipeline.stats import JobReport
 from streamgan.pipeline.target import load_target
 from streamgan.safety.consent import require_consent
 from streamgan.safety.marking import OutputMark, signed_output
@@ -56,22 +56,11 @@ class ReenactSettings:
 
 
 @dataclass
-class ReenactReport:
-    """What a run did, for the closing summary."""
+class ReenactReport(JobReport):
+    """What a reenact run did."""
 
-    output: Path
-    watermark: str = ""
-    """The payload (hex) embedded in every frame and named in the C2PA manifest."""
     consent_record: str = ""
-    frames: int = 0
     frames_without_face: int = 0
-    seconds: float = 0.0
-    times: StageTimes = field(default_factory=StageTimes)
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def fps(self) -> float:
-        return self.frames / self.seconds if self.seconds > 0 else 0.0
 
 
 def find_reference(driver: Path, settings: ReenactSettings) -> Landmarks:

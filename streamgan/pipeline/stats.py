@@ -6,6 +6,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 @dataclass
@@ -27,3 +28,20 @@ class StageTimes:
 
     def per_frame_ms(self, frames: int) -> dict[str, float]:
         return {k: 1000.0 * v / max(frames, 1) for k, v in self.seconds.items()}
+
+
+@dataclass
+class JobReport:
+    """What a job that writes one video did, for the closing summary."""
+
+    output: Path
+    watermark: str = ""
+    """The payload (hex) embedded in every frame and named in the C2PA manifest."""
+    frames: int = 0
+    seconds: float = 0.0
+    times: StageTimes = field(default_factory=StageTimes)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.seconds if self.seconds > 0 else 0.0

@@ -48,6 +48,9 @@ WATERMARKED = "c2pa.watermarked.bound"
 """C2PA 2.2+: a watermark inserted as a soft binding to this very manifest."""
 TRAINED_ALGORITHMIC_MEDIA = (
     "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia")
+COMPOSITE_ALGORITHMIC_MEDIA = (
+    "http://cv.iptc.org/newscodes/digitalsourcetype/compositeWithTrainedAlgorithmicMedia")
+"""An edit that mixes the input with a model's output (e.g. only the person translated)."""
 WATERMARK_ALG = "io.streamgan.watermark.v1"
 CONSENT_LABEL = "io.streamgan.consent"
 
@@ -78,6 +81,13 @@ class ProvenanceClaim:
     parent: Path | None = None
     """The source an edit starts from; C2PA requires one for ``c2pa.edited`` (it becomes
     the parentOf ingredient) and forbids one for ``c2pa.created``."""
+    parameters: dict[str, Any] | None = None
+    """The action's parameters, e.g. the model an edit was made with and its hash."""
+    source_type: str | None = None
+    """IPTC digital source type of the action; None: trainedAlgorithmicMedia."""
+
+    def but(self, **changes: Any) -> ProvenanceClaim:
+        return dataclasses.replace(self, **changes)
 
 
 @dataclass(frozen=True)
@@ -94,6 +104,8 @@ class ManifestReport:
     software_agent: str | None = None
     watermark_payload: str | None = None
     consent_record_id: str | None = None
+    parameters: dict[str, Any] = field(default_factory=dict)
+    """The primary action's parameters (an edit's model, for instance)."""
     issues: list[str] = field(default_factory=list)
     """Validation failures as ``code: explanation``, or why no manifest could be read."""
 
@@ -201,10 +213,13 @@ def _manifest(claim: ProvenanceClaim) -> dict[str, Any]:
     if (claim.action == EDITED) != (claim.parent is not None):
         raise ValueError(f"{EDITED} needs a parent and {CREATED} must not have one")
     agent = {"name": TOOL, "version": __version__}
-    actions: list[dict[str, Any]] = [
-        {"action": claim.action, "digitalSourceType": TRAINED_ALGORITHMIC_MEDIA,
-         "softwareAgent": agent},
-    ]
+    primary: dict[str, Any] = {
+        "action": claim.action,
+        "digitalSourceType": claim.source_type or TRAINED_ALGORITHMIC_MEDIA,
+        "softwareAgent": agent}
+    if claim.parameters:
+        primary["parameters"] = dict(claim.parameters)
+    actions: list[dict[str, Any]] = [primary]
     assertions: list[dict[str, Any]] = [{"label": "c2pa.actions", "data": {"actions": actions}}]
     if claim.watermark_payload is not None:
         payload = claim.watermark_payload
@@ -262,6 +277,7 @@ def _report(store: dict[str, Any]) -> ManifestReport:
         or _agent(next(iter(manifest.get("claim_generator_info") or []), None)),
         watermark_payload=blocks[0].get("value") if blocks else None,
         consent_record_id=_assertion(assertions, CONSENT_LABEL).get("record_id"),
+        parameters=dict(primary.get("parameters") or {}),
         issues=issues,
     )
 
