@@ -4,7 +4,8 @@ An aiortc client in this process sends the sample driver at 640x480, 30 fps, to 
 server (also in this process, on 127.0.0.1) and times every frame that comes back:
 from the moment the client's track hands the frame to its encoder to the moment the
 returned frame is decoded, so it includes both encoders, both decoders, the network
-stack and the face work. ``none`` and ``reenact`` run one after the other in one run.
+stack and the face work. ``none`` and ``reenact`` run one after the other in one run;
+``style`` (a translation model, ``--style``) when asked.
 
 Frames are identified two ways:
 - the server keeps each frame's pts and aiortc's receivers only subtract a constant,
@@ -18,7 +19,7 @@ Frames are identified two ways:
 Growth compares the median latency of the first and last minute (or thirds, for
 runs shorter than three minutes): a queue building up shows as growth.
 
-Run: ``python benchmarks/webrtc_latency.py [--seconds 120] [--filters none reenact]``.
+Run: ``python benchmarks/webrtc_latency.py [--seconds 120] [--filters none reenact style]``.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from numpy.typing import NDArray
 from apps.webrtc import TargetCatalog, create_app, load_catalog
 from apps.webrtc.client import connect
 from apps.webrtc.ice import use_loopback_candidates
+from apps.webrtc.styles import StyleCatalog, load_styles
 
 log = logging.getLogger("webrtc_latency")
 
@@ -169,9 +171,9 @@ def find_offset(returned: list[int], sent: list[int]) -> int | None:
 
 
 async def measure(base_url: str, name: str, target: str | None, seconds: float,
-                  pictures: list[NDArray[np.uint8]]) -> Result:
+                  pictures: list[NDArray[np.uint8]], style: str | None = None) -> Result:
     source = CodedTrack(pictures)
-    conn = await connect(base_url, source, name, target)
+    conn = await connect(base_url, source, name, target, style)
     result = Result(name, seconds)
     try:
         track: MediaStreamTrack = await asyncio.wait_for(conn.returned, 20)
@@ -246,8 +248,9 @@ def summary(r: Result) -> str:
     return line
 
 
-async def run(seconds: float, filters: list[str], catalog: TargetCatalog) -> list[Result]:
-    runner = web.AppRunner(create_app(catalog), access_log=None)
+async def run(seconds: float, filters: list[str], catalog: TargetCatalog,
+              styles: StyleCatalog | None = None) -> list[Result]:
+    runner = web.AppRunner(create_app(catalog, styles), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
@@ -257,9 +260,10 @@ async def run(seconds: float, filters: list[str], catalog: TargetCatalog) -> lis
     try:
         for name in filters:
             target = catalog.names[0] if name == "reenact" else None
+            style = styles.names[0] if name == "style" and styles is not None else None
             log.info("%s: %.0f s", name, seconds)
             results.append(await measure(f"http://127.0.0.1:{port}/", name, target, seconds,
-                                         pictures))
+                                         pictures, style))
     finally:
         await runner.cleanup()
     return results
@@ -269,14 +273,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=120.0, help="per filter (default 120)")
     parser.add_argument("--filters", nargs="+", default=["none", "reenact"],
-                        choices=["none", "reenact"])
+                        choices=["none", "reenact", "style"])
+    parser.add_argument("--style", default="toon",
+                        help="translation model for the style filter (default: toon)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     use_loopback_candidates()  # client and server in this process talk over 127.0.0.1
     for noisy in ("aioice", "aiortc", "streamgan", "apps"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     catalog = load_catalog([SAMPLES / "target.png"], [SAMPLE_TRUST])
-    results = asyncio.run(run(args.seconds, args.filters, catalog))
+    styles = load_styles([args.style]) if "style" in args.filters else None
+    results = asyncio.run(run(args.seconds, args.filters, catalog, styles))
     log.info("%s, %s cores, Python %s, %dx%d @ %d fps sent", platform.processor() or
              platform.machine(), os.cpu_count(), platform.python_version(), WIDTH, HEIGHT, FPS)
     for result in results:

@@ -70,7 +70,7 @@ async def post_offer(session: aiohttp.ClientSession, url: str,
 
 
 async def connect(base_url: str, track: MediaStreamTrack, filter_name: str,
-                  target: str | None = None) -> Connection:
+                  target: str | None = None, style: str | None = None) -> Connection:
     """Offer ``track`` to the server at ``base_url`` and return once answered; await
     ``returned`` (with a timeout: ICE failures are silent) for the processed track."""
     pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
@@ -89,6 +89,8 @@ async def connect(base_url: str, track: MediaStreamTrack, filter_name: str,
                                 "type": pc.localDescription.type, "filter": filter_name}
         if target is not None:
             body["target"] = target
+        if style is not None:
+            body["style"] = style
         async with aiohttp.ClientSession() as session:
             status, answer = await post_offer(session, base_url.rstrip("/") + "/offer", body)
         if status != 200:

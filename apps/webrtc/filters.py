@@ -18,17 +18,19 @@ import av
 import numpy as np
 from numpy.typing import NDArray
 
+from apps.webrtc.styles import StyleCatalog
 from apps.webrtc.targets import ConsentedTarget
-from streamgan.media.yuv import Yuv420
+from streamgan.media.yuv import Yuv420, rgb_to_yuv420
 from streamgan.pipeline.session import ReenactSession
 from streamgan.safety.marking import OutputMark
 from streamgan.safety.watermark import WatermarkEmbedder
 from streamgan.tracking.tracker import FaceTracker, Track, TrackerSettings
+from streamgan.translate.session import TranslateSession, even
 
 TRACK_SIDE = 640
 """Camera frames are tracked at most this large, as ``streamgan reenact`` does."""
 
-FILTERS = ("reenact", "none")
+FILTERS = ("reenact", "style", "none")
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,8 @@ class Tracked:
     """RGB for ``reenact``, the yuv420p picture itself for ``none``."""
     time: float
     track: Track | None = None
+    translated: NDArray[np.uint8] | None = None
+    """``style``: the model's output, before temporal smoothing and the mark."""
 
 
 class FrameFilter(Protocol):
@@ -128,11 +132,49 @@ class ReenactFilter:
         self.session.close()
 
 
-def make_filter(name: str, target: ConsentedTarget | None) -> FrameFilter:
+class StyleFilter:
+    """The ``style`` filter: the camera picture translated by a model (its own size).
+
+    Stage one runs the network, stage two the temporal smoothing against flicker and
+    the watermark, so the two overlap on the peer's two threads."""
+
+    name = "style"
+
+    def __init__(self, session: TranslateSession, mark: OutputMark) -> None:
+        self.session = session
+        self.mark = mark
+        self._embedder: WatermarkEmbedder | None = None
+
+    def track(self, frame: av.VideoFrame) -> Tracked:
+        rgb = even(np.asarray(frame.to_ndarray(format="rgb24"), np.uint8))
+        translated = self.session.translator([rgb])[0]
+        return Tracked(frame, rgb, frame_time(frame), translated=translated)
+
+    def render(self, tracked: Tracked) -> Yuv420:
+        if tracked.translated is None:
+            raise ValueError("style renders only frames it translated")
+        rgb = self.session.finish(tracked.image, tracked.translated)
+        height, width = rgb.shape[:2]
+        embedder = self._embedder
+        if embedder is None or (embedder.width, embedder.height) != (width, height):
+            embedder = self._embedder = self.mark.embedder(width, height)
+        yuv = rgb_to_yuv420(rgb)
+        embedder.embed(yuv)
+        return yuv
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def make_filter(name: str, target: ConsentedTarget | None,
+                styles: StyleCatalog | None = None, style: str | None = None) -> FrameFilter:
     """A fresh filter for one peer, with its own output mark (payload)."""
     if name == "none":
         return MarkOnlyFilter(OutputMark.new(None))
     if name == "reenact" and target is not None:
         return ReenactFilter(target, OutputMark.new(target.consent))
+    if name == "style" and styles is not None and style is not None:
+        return StyleFilter(TranslateSession(styles.translator(style)), OutputMark.new(None))
     raise ValueError(f"filter {name!r} needs a target" if name == "reenact"
+                     else f"filter {name!r} needs a style" if name == "style"
                      else f"unknown filter {name!r}")

@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 
 from apps.webrtc.filters import FILTERS
+from apps.webrtc.styles import StyleCatalog
 from apps.webrtc.targets import TargetCatalog
 
 MAX_BODY = 64 * 1024
@@ -27,11 +28,15 @@ class Offer:
     type: str
     filter: str
     target: str | None
+    style: str | None = None
 
 
-def parse_offer(body: bytes, catalog: TargetCatalog) -> Offer:
+def parse_offer(body: bytes, catalog: TargetCatalog,
+                styles: StyleCatalog | None = None) -> Offer:
     """The offer in ``body``; the filter defaults to ``reenact`` onto the first
-    target when the server has targets, else ``none``."""
+    target when the server has targets, else ``style`` with the first style when it
+    has styles, else ``none``."""
+    styles = styles or StyleCatalog()
     try:
         data = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
@@ -43,7 +48,8 @@ def parse_offer(body: bytes, catalog: TargetCatalog) -> Offer:
         raise OfferError(400, "'sdp' must be an SDP offer (a string starting with v=0)")
     if kind != "offer":
         raise OfferError(400, "'type' must be 'offer'")
-    name = data.get("filter", "reenact" if len(catalog) else "none")
+    name = data.get("filter", "reenact" if len(catalog) else "style" if len(styles)
+                    else "none")
     if name not in FILTERS:
         raise OfferError(400, f"unknown filter {name!r} (known: {', '.join(FILTERS)})")
     target = data.get("target")
@@ -56,4 +62,13 @@ def parse_offer(body: bytes, catalog: TargetCatalog) -> Offer:
                              f"(known: {', '.join(catalog.names)})")
     elif target is not None:
         raise OfferError(400, "'target' only goes with filter 'reenact'")
-    return Offer(sdp, kind, name, target)
+    style = data.get("style")
+    if name == "style":
+        if not len(styles):
+            raise OfferError(400, "no styles: start the server with --style MODEL")
+        style = styles.names[0] if style is None else style
+        if not isinstance(style, str) or style not in styles:
+            raise OfferError(404, f"unknown style {style!r} (known: {', '.join(styles.names)})")
+    elif style is not None:
+        raise OfferError(400, "'style' only goes with filter 'style'")
+    return Offer(sdp, kind, name, target, style)

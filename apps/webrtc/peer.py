@@ -17,6 +17,7 @@ from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection
 from aiortc.contrib.media import MediaRelay
 
 from apps.webrtc.filters import FrameFilter, make_filter
+from apps.webrtc.styles import StyleCatalog
 from apps.webrtc.targets import ConsentedTarget
 from apps.webrtc.track import FilteredVideoTrack, StageThreads, TrackStats
 
@@ -42,14 +43,15 @@ class Peer:
         self.pc.on("connectionstatechange", self._on_state)
 
     @staticmethod
-    async def create(filter_name: str, target: ConsentedTarget | None) -> Peer:
+    async def create(filter_name: str, target: ConsentedTarget | None,
+                     styles: StyleCatalog | None = None, style: str | None = None) -> Peer:
         """A peer whose filter was built on its own tracking thread (MediaPipe graphs
         are best used from the thread that made them)."""
         threads = StageThreads()
         loop = asyncio.get_running_loop()
         try:
             frame_filter = await loop.run_in_executor(threads.tracking, make_filter,
-                                                      filter_name, target)
+                                                      filter_name, target, styles, style)
         except BaseException:
             threads.close()
             raise

@@ -20,6 +20,7 @@ from aiortc import RTCSessionDescription
 from apps.webrtc.ice import use_loopback_candidates
 from apps.webrtc.offer import MAX_BODY, OfferError, parse_offer
 from apps.webrtc.peer import Peer
+from apps.webrtc.styles import StyleCatalog, load_styles
 from apps.webrtc.targets import TargetCatalog, load_catalog
 from streamgan.errors import StreamganError
 
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).resolve().parent / "static"
 CATALOG = web.AppKey("catalog", TargetCatalog)
+STYLES = web.AppKey("styles", StyleCatalog)
 PEERS = web.AppKey("peers", dict[str, Peer])
 
 
@@ -37,6 +39,9 @@ class ServeSettings:
     targets: tuple[Path, ...] = ()
     trust: tuple[Path, ...] = ()
     engine: str = "warp"
+    styles: tuple[str, ...] = ()
+    """Translation models offered as the ``style`` filter (names or checkpoint files)."""
+    device: str = "cpu"
 
 
 def _error(status: int, message: str) -> web.Response:
@@ -48,7 +53,8 @@ async def index(request: web.Request) -> web.FileResponse:
 
 
 async def targets(request: web.Request) -> web.Response:
-    return web.json_response({"targets": request.app[CATALOG].names})
+    return web.json_response({"targets": request.app[CATALOG].names,
+                              "styles": request.app[STYLES].names})
 
 
 async def stats(request: web.Request) -> web.Response:
@@ -69,11 +75,11 @@ async def offer(request: web.Request) -> web.Response:
         return _error(413, f"body larger than {MAX_BODY} bytes")
     catalog = request.app[CATALOG]
     try:
-        wanted = parse_offer(body, catalog)
+        wanted = parse_offer(body, catalog, request.app[STYLES])
     except OfferError as error:
         return _error(error.status, error.message)
     target = catalog[wanted.target] if wanted.target is not None else None
-    peer = await Peer.create(wanted.filter, target)
+    peer = await Peer.create(wanted.filter, target, request.app[STYLES], wanted.style)
     peers = request.app[PEERS]
     peers[peer.id] = peer
     peer.on_closed = lambda: peers.pop(peer.id, None)
@@ -89,7 +95,8 @@ async def offer(request: web.Request) -> web.Response:
         log.info("rejected offer: %s", error)
         return _error(400, f"bad SDP offer: {error}")
     log.info("peer %s: filter %s%s", peer.id, wanted.filter,
-             f" onto {wanted.target}" if wanted.target else "")
+             f" onto {wanted.target}" if wanted.target else
+             f" with {wanted.style}" if wanted.style else "")
     answer = peer.pc.localDescription
     return web.json_response({"sdp": answer.sdp, "type": answer.type, "peer": peer.id})
 
@@ -100,10 +107,12 @@ async def _close_peers(app: web.Application) -> None:
     app[PEERS].clear()
 
 
-def create_app(catalog: TargetCatalog) -> web.Application:
-    """The application for already loaded, consented targets."""
+def create_app(catalog: TargetCatalog, styles: StyleCatalog | None = None
+               ) -> web.Application:
+    """The application for already loaded, consented targets (and loaded styles)."""
     app = web.Application(client_max_size=MAX_BODY)
     app[CATALOG] = catalog
+    app[STYLES] = styles or StyleCatalog()
     app[PEERS] = {}
     app.router.add_get("/", index)
     app.router.add_get("/targets", targets)
@@ -117,7 +126,8 @@ def create_app(catalog: TargetCatalog) -> web.Application:
 def build_app(settings: ServeSettings) -> web.Application:
     """Check consent and prepare every target, then build the application; a target
     that may not be streamed raises a StreamganError naming it."""
-    return create_app(load_catalog(settings.targets, settings.trust, settings.engine))
+    return create_app(load_catalog(settings.targets, settings.trust, settings.engine),
+                      load_styles(settings.styles, settings.device))
 
 
 def _is_loopback(host: str) -> bool:

@@ -17,7 +17,8 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
         "serve", parents=parents,
         help="live webcam filter in the browser (WebRTC)",
         description="Serve a page that sends the camera to this machine and shows it back "
-        "reenacted onto a consented TARGET (or only watermarked). Every target needs a "
+        "reenacted onto a consented TARGET, translated by a --style model, or only "
+        "watermarked. Every target needs a "
         "valid consent tag for 'stream'; every streamed frame is watermarked.",
     )
     p.add_argument("--host", default="127.0.0.1",
@@ -27,6 +28,11 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
                    help="a target face with consent for streaming; repeatable")
     add_trust_option(p)
     p.add_argument("--engine", default="warp", choices=available(), help="default: warp")
+    p.add_argument("--style", action="append", default=[], metavar="MODEL",
+                   help="offer a translation model as the 'style' filter: a shipped name "
+                   "(toon) or a checkpoint; repeatable")
+    p.add_argument("--device", default="cpu", choices=("cpu", "cuda"),
+                   help="where styles run (default cpu)")
     p.set_defaults(run=run)
 
 
@@ -36,7 +42,8 @@ def run(args: argparse.Namespace) -> int:
     except ImportError as error:
         raise StreamganError(f"the web app cannot be loaded: {error}") from None
     settings = ServeSettings(host=args.host, port=args.port, targets=tuple(args.target),
-                             trust=tuple(args.trust), engine=args.engine)
+                             trust=tuple(args.trust), engine=args.engine,
+                             styles=tuple(args.style), device=args.device)
 
     def ready(url: str) -> None:
         if not args.quiet:

@@ -1,6 +1,7 @@
 """The browser test's core, run as ``python -m tests.apps.browser_support OUT`` inside a
 network namespace with only ``lo`` up (``unshare -n``), so neither Chromium nor the
-server can reach anything but loopback.
+server can reach anything but loopback. ``python -m tests.apps.browser_support OUT
+style MODEL`` runs the ``style`` filter with the translation model MODEL instead.
 
 It writes a fake camera (``OUT/driver.y4m``: the first frames of samples/driver.mp4),
 starts ``streamgan serve`` on a free loopback port, drives the page in headless
@@ -123,7 +124,8 @@ RECORD_PCS = """(() => {
 })();"""
 
 
-def drive_browser(url: str, camera: Path, out: Path) -> dict[str, Any]:
+def drive_browser(url: str, camera: Path, out: Path, filter_name: str = "reenact"
+                  ) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
     result: dict[str, Any] = {}
@@ -138,11 +140,12 @@ def drive_browser(url: str, camera: Path, out: Path) -> dict[str, Any]:
             console: list[str] = []
             page.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
             page.goto(url)
+            choice = "#target" if filter_name == "reenact" else "#style"
             page.wait_for_function(
-                "document.querySelectorAll('#target option').length > 0")
-            page.select_option("#filter", "reenact")
-            page.select_option("#target", index=0)  # the only target: samples/target.png
-            result["target"] = page.input_value("#target")
+                f"document.querySelectorAll('{choice} option').length > 0")
+            page.select_option("#filter", filter_name)
+            page.select_option(choice, index=0)  # the only target or style
+            result["choice"] = page.input_value(choice)
             page.click("#start")
             deadline = time.monotonic() + FIRST_FRAMES
             state: dict[str, Any] = {}
@@ -172,7 +175,7 @@ def drive_browser(url: str, camera: Path, out: Path) -> dict[str, Any]:
     return result
 
 
-def main(out: Path) -> int:
+def main(out: Path, filter_name: str = "reenact", style: str | None = None) -> int:
     camera = out / "driver.y4m"
     write_y4m(camera)
     port = free_port()
@@ -182,11 +185,12 @@ def main(out: Path) -> int:
         server = subprocess.Popen(
             [*streamgan, "serve", "--host", "127.0.0.1", "--port", str(port),
              "--target", str(SAMPLES / "target.png"),
-             "--trust", str(SAMPLES / "consent" / "sample-signer.trust.json")],
+             "--trust", str(SAMPLES / "consent" / "sample-signer.trust.json"),
+             *(["--style", style] if style else [])],
             cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
         try:
             wait_ready(url, server, SERVER_READY)
-            result = drive_browser(url, camera, out)
+            result = drive_browser(url, camera, out, filter_name)
         finally:
             server.kill()
             server.wait(timeout=10)
@@ -197,4 +201,4 @@ def main(out: Path) -> int:
 if __name__ == "__main__":
     if os.environ.get("STREAMGAN_BROWSER_NETNS") != "1":
         sys.exit("run this inside `unshare -n` (see tests/apps/test_browser.py)")
-    sys.exit(main(Path(sys.argv[1])))
+    sys.exit(main(Path(sys.argv[1]), *sys.argv[2:4]))

@@ -17,6 +17,7 @@ from aiohttp.test_utils import TestServer  # noqa: E402
 from aiortc import MediaStreamTrack  # noqa: E402
 
 from apps.webrtc import TargetCatalog, create_app, load_catalog  # noqa: E402
+from apps.webrtc.styles import StyleCatalog  # noqa: E402
 
 SAMPLE_TARGET = SAMPLES / "target.png"
 WAIT = 20.0
@@ -52,9 +53,10 @@ def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @asynccontextmanager
-async def serving(catalog: TargetCatalog) -> AsyncIterator[TestServer]:
+async def serving(catalog: TargetCatalog, styles: StyleCatalog | None = None
+                  ) -> AsyncIterator[TestServer]:
     """The app on 127.0.0.1, an ephemeral port."""
-    server = TestServer(create_app(catalog), host="127.0.0.1")
+    server = TestServer(create_app(catalog, styles), host="127.0.0.1")
     await server.start_server()
     try:
         yield server

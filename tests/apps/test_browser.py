@@ -18,6 +18,7 @@ import subprocess
 import sys
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -27,7 +28,7 @@ from tests.apps.browser_support import CHROMIUM, FIRST, FRAMES, GRAB_H, GRAB_W, 
 
 TIMEOUT = 240.0
 """The whole browser run, bounded (each wait inside it is bounded too)."""
-NETNS = "ip link set lo up && exec \"$0\" -m tests.apps.browser_support \"$1\""
+NETNS = "ip link set lo up && exec \"$0\" -m tests.apps.browser_support \"$@\""
 
 
 def _unshare_works() -> bool:
@@ -51,7 +52,16 @@ def _from_data_url(url: str) -> NDArray[np.float64]:
     return _rgb(io.BytesIO(base64.b64decode(url.split(",", 1)[1])))
 
 
-def _driver_frames() -> list[NDArray[np.float64]]:
+def _small(rgb: NDArray[np.uint8]) -> NDArray[np.float64]:
+    """A full-size picture at the grabs' size, scaled as :func:`_rgb` scales."""
+    from PIL import Image
+
+    small = Image.fromarray(rgb).resize((GRAB_W, GRAB_H), Image.Resampling.BILINEAR)
+    return np.asarray(small, np.float64)
+
+
+def _driver_frames_rgb() -> list[NDArray[np.uint8]]:
+    """The frames the fake camera plays, full size."""
     import av
 
     frames = []
@@ -59,12 +69,14 @@ def _driver_frames() -> list[NDArray[np.float64]]:
         for index, frame in enumerate(container.decode(video=0)):
             if index < FIRST:
                 continue
-            buffer = io.BytesIO()
-            frame.to_image().save(buffer, format="PNG")
-            frames.append(_rgb(buffer))
+            frames.append(np.asarray(frame.to_ndarray(format="rgb24"), np.uint8))
             if len(frames) == FRAMES:
                 break
     return frames
+
+
+def _driver_frames() -> list[NDArray[np.float64]]:
+    return [_small(f) for f in _driver_frames_rgb()]
 
 
 def _face_box(rgb: NDArray[np.uint8]) -> tuple[slice, slice]:
@@ -79,7 +91,8 @@ def _face_box(rgb: NDArray[np.uint8]) -> tuple[slice, slice]:
             slice(int(points[:, 0].min() * sx), int(points[:, 0].max() * sx) + 1))
 
 
-def test_browser_reenacts_the_camera_onto_the_target(tmp_path: Path) -> None:
+def _browser_run(tmp_path: Path, *args: str) -> dict[str, Any]:
+    """Run tests/apps/browser_support.py in a loopback-only namespace; its result."""
     if not os.access(CHROMIUM, os.X_OK):
         pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
     pytest.importorskip("playwright", reason="playwright is not installed")
@@ -87,7 +100,7 @@ def test_browser_reenacts_the_camera_onto_the_target(tmp_path: Path) -> None:
         pytest.skip("no working `unshare -n` with `ip` (needs root) for a loopback-only run")
 
     process = subprocess.Popen(
-        ["unshare", "-n", "sh", "-c", NETNS, sys.executable, str(tmp_path)],
+        ["unshare", "-n", "sh", "-c", NETNS, sys.executable, str(tmp_path), *args],
         cwd=REPO, env={**os.environ, "STREAMGAN_BROWSER_NETNS": "1"},
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     try:
@@ -100,9 +113,14 @@ def test_browser_reenacts_the_camera_onto_the_target(tmp_path: Path) -> None:
     server_log = (tmp_path / "server.log").read_text(errors="replace")[-2000:]
     assert process.returncode == 0, (f"{output.decode(errors='replace')[-4000:]}\n"
                                      f"server:\n{server_log}")
+    print(f"screenshot: {tmp_path / 'page.png'}")
+    result: dict[str, Any] = json.loads((tmp_path / "result.json").read_text())
+    return result
+
+
+def test_browser_reenacts_the_camera_onto_the_target(tmp_path: Path) -> None:
+    result = _browser_run(tmp_path)
     screenshot = tmp_path / "page.png"
-    print(f"screenshot: {screenshot}")
-    result = json.loads((tmp_path / "result.json").read_text())
 
     # The processed video plays: the target's size, frames decoded, time advancing.
     first, last = result["first"], result["last"]
@@ -137,3 +155,31 @@ def test_browser_reenacts_the_camera_onto_the_target(tmp_path: Path) -> None:
                for a, b in pairwise(grabs)]
     print(f"face changes between grabs: {changes}")
     assert sum(change > 8 for change in changes) >= 2, changes
+
+
+def test_browser_shows_the_camera_through_the_style_filter(tmp_path: Path) -> None:
+    """The page's ``style`` filter with a translation model: what comes back is the
+    camera as the model renders it (not the camera, not a target), and it plays."""
+    import torch
+
+    from streamgan.translate.engine import EngineOptions, Translator
+    from streamgan.translate.formats import load_generator
+    from tests.translate.conftest import save_fast_model
+
+    model = save_fast_model(tmp_path / "inky.pt", seed=3)
+    result = _browser_run(tmp_path, "style", str(model))
+    first, last = result["first"], result["last"]
+    assert result["error_text"] == "" and result["choice"] == "inky"
+    assert (first["w"], first["h"]) == (640, 360), result
+    assert last["decoded"] > first["decoded"] > 20, result
+    assert float(result["fps_text"]) > 5, result["fps_text"]
+    torch.set_num_threads(1)
+    translator = Translator(load_generator(model), EngineOptions(size=320))
+    camera = [np.asarray(f, np.uint8) for f in _driver_frames_rgb()]
+    styled = [_small(translator([f])[0]) for f in camera]
+    grabs = [_from_data_url(grab["png"]) for grab in result["grabs"]]
+    to_styled = [min(float(np.abs(g - s).mean()) for s in styled) for g in grabs]
+    to_camera = [min(float(np.abs(g - _small(c)).mean()) for c in camera) for g in grabs]
+    print(f"mean abs difference to the styled camera {to_styled}, to the camera {to_camera}")
+    assert max(to_styled) < 15, to_styled
+    assert min(to_camera) > 25, to_camera

@@ -72,7 +72,7 @@ def test_malformed_offers_are_refused_and_the_server_keeps_serving(
                         answers.append((response.status, response.content_type,
                                         await response.json()))
                 async with session.get(server.make_url("/targets")) as response:
-                    assert (await response.json()) == {"targets": ["target"]}
+                    assert (await response.json()) == {"targets": ["target"], "styles": []}
             peers_after_bad = len(server.app[PEERS])
             conn = await connect(str(server.make_url("/")), LoopTrack(driver_frames), "none")
             try:

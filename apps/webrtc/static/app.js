@@ -23,17 +23,26 @@ async function listCameras() {
   if (chosen) select.value = chosen;
 }
 
+function fill(id, names) {
+  const select = $(id);
+  select.innerHTML = "";
+  names.forEach((name) => select.add(new Option(name, name)));
+}
+
+function showChoices() {
+  $("target").disabled = $("filter").value !== "reenact";
+  $("style").disabled = $("filter").value !== "style";
+}
+
 async function listTargets() {
   const response = await fetch("/targets");
-  const { targets } = await response.json();
-  const select = $("target");
-  select.innerHTML = "";
-  targets.forEach((name) => select.add(new Option(name, name)));
-  if (!targets.length) {
-    $("filter").value = "none";
-    $("filter").querySelector('option[value="reenact"]').disabled = true;
-  }
-  $("target").disabled = $("filter").value !== "reenact";
+  const { targets, styles = [] } = await response.json();
+  fill("target", targets);
+  fill("style", styles);
+  $("filter").querySelector('option[value="reenact"]').disabled = !targets.length;
+  $("filter").querySelector('option[value="style"]').disabled = !styles.length;
+  if (!targets.length) $("filter").value = styles.length ? "style" : "none";
+  showChoices();
 }
 
 function waitForIceGathering(connection) {
@@ -75,6 +84,7 @@ async function start() {
   const body = { sdp: pc.localDescription.sdp, type: pc.localDescription.type,
                  filter: $("filter").value };
   if (body.filter === "reenact") body.target = $("target").value;
+  if (body.filter === "style") body.style = $("style").value;
   const response = await fetch("/offer", {
     method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
   });
@@ -143,12 +153,12 @@ async function updateStats() {
 $("start").addEventListener("click", () => start().catch((e) => { showError(e.message); stop(); }));
 $("stop").addEventListener("click", () => stop());
 $("filter").addEventListener("change", () => {
-  $("target").disabled = $("filter").value !== "reenact";
+  showChoices();
   if (pc) start().catch((e) => { showError(e.message); stop(); }); // reconnect with it
 });
-$("target").addEventListener("change", () => {
+["target", "style"].forEach((id) => $(id).addEventListener("change", () => {
   if (pc) start().catch((e) => { showError(e.message); stop(); });
-});
+}));
 listTargets().catch((e) => showError(`cannot list targets: ${e.message}`));
 if (navigator.mediaDevices) listCameras().catch(() => {});
 else showError("no camera access here: open the page on http://localhost or over https");

@@ -1,0 +1,53 @@
+"""The translation models (styles) a server offers, loaded once at startup.
+
+A bad model file stops the server before it listens; a peer only builds its own
+session (temporal state) around the shared, read-only network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from streamgan.errors import InputError
+from streamgan.translate.engine import EngineOptions, Translator
+from streamgan.translate.formats import LoadedGenerator
+from streamgan.translate.registry import resolve_model
+
+LIVE_SIDE = 320
+"""Long side a style runs at live unless its model names its own working size: the
+shipped live model keeps 25 fps at 640x480 on two cores this way."""
+
+
+class StyleCatalog:
+    """Styles by name, in the order given."""
+
+    def __init__(self, styles: Sequence[LoadedGenerator] = (), device: str = "cpu") -> None:
+        self._styles = {s.name: s for s in styles}
+        self.device = device
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._styles
+
+    def __len__(self) -> int:
+        return len(self._styles)
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._styles)
+
+    def translator(self, name: str) -> Translator:
+        """A translator for one peer around the shared network."""
+        loaded = self._styles[name]
+        side = None if loaded.extra.get("work_side") else LIVE_SIDE
+        return Translator(loaded, EngineOptions(device=self.device, size=side))
+
+
+def load_styles(models: Sequence[str], device: str = "cpu") -> StyleCatalog:
+    """Load every ``--style`` model (a shipped name or a checkpoint file)."""
+    loaded: list[LoadedGenerator] = []
+    for model in models:
+        style = resolve_model(model, device)
+        if any(s.name == style.name for s in loaded):
+            raise InputError(f"{model}: another style is also called {style.name!r}")
+        loaded.append(style)
+    return StyleCatalog(loaded, device)
