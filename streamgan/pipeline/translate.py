@@ -1,7 +1,8 @@
 """``streamgan translate``: a video in, the same video translated by a model out.
 
-Decoding (the reader's thread), the model (this thread, on batches of frames) and
-encoding (the writer's thread) overlap. Timestamps and audio pass through as in
+Decoding (the reader's thread), the model (its own thread, on batches of frames),
+temporal smoothing and the watermark (this thread) and encoding (the writer's
+thread) overlap. Timestamps and audio pass through as in
 ``reenact``. Every frame is watermarked; the file is signed with a C2PA manifest
 that records it as an edit (``c2pa.edited``) of the input, with the model named.
 """
@@ -10,12 +11,17 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
 
 from streamgan.errors import InputError
 from streamgan.media import AudioPacket, VideoFrame, VideoReader, VideoWriter, probe
+from streamgan.pipeline.stage import threaded_map
 from streamgan.pipeline.stats import JobReport
 from streamgan.safety.marking import OutputMark, signed_output
 from streamgan.safety.provenance import COMPOSITE_ALGORITHMIC_MEDIA, EDITED
@@ -64,6 +70,33 @@ def _check_video(source: Path) -> None:
         raise InputError(f"{source}: is a still image; translate takes a video")
 
 
+Batch = tuple[list[VideoFrame], list[NDArray[np.uint8]]]
+
+
+def _batches(reader: Iterable[VideoFrame | AudioPacket],
+             size: int) -> Iterator[list[VideoFrame] | AudioPacket]:
+    """Frames in groups of ``size``; audio packets pass at once, in demux order."""
+    pending: list[VideoFrame] = []
+    for item in reader:
+        if isinstance(item, AudioPacket):
+            yield item
+            continue
+        pending.append(item)
+        if len(pending) >= size:
+            yield pending
+            pending = []
+    if pending:
+        yield pending
+
+
+def _run_model(session: TranslateSession,
+               item: list[VideoFrame] | AudioPacket) -> Batch | AudioPacket:
+    """The model stage (its own thread): a batch's outputs, or audio passed through."""
+    if isinstance(item, AudioPacket):
+        return item
+    return item, session.run_model([f.image for f in item])
+
+
 def translate(source: Path, output: Path, settings: TranslateSettings | None = None,
               progress: Progress | None = None) -> TranslateReport:
     """Translate every frame of ``source`` with the model; write ``output``."""
@@ -98,27 +131,19 @@ def translate(source: Path, output: Path, settings: TranslateSettings | None = N
         try:
             with VideoWriter(unsigned, width=width, height=height, time_base=info.time_base,
                              rate=info.average_rate, crf=settings.crf, preset=settings.preset,
-                             audio_from=reader.audio_stream) as writer:
-                pending: list[VideoFrame] = []
-
-                def flush() -> None:
-                    pictures = session.process([f.image for f in pending])
-                    with times.stage("encode (queue)"):
-                        for frame, picture in zip(pending, pictures, strict=True):
+                             audio_from=reader.audio_stream) as writer, \
+                    threaded_map(_batches(reader, batch), partial(_run_model, session),
+                                 "streamgan-translate-model") as translated:
+                for entry in translated:
+                    if isinstance(entry, AudioPacket):
+                        writer.write_audio(entry)
+                        continue
+                    for frame, result in zip(*entry, strict=True):
+                        picture = session.mark(session.finish(frame.image, result))
+                        with times.stage("encode (queue)"):
                             writer.write(picture, frame.pts)
-                    pending.clear()
                     if progress is not None:
                         progress(session.frames, info.frame_count)
-
-                for item in reader:
-                    if isinstance(item, AudioPacket):
-                        writer.write_audio(item)
-                        continue
-                    pending.append(item)
-                    if len(pending) >= batch:
-                        flush()
-                if pending:
-                    flush()
         finally:
             session.close()
         report.warnings.extend(reader.warnings)

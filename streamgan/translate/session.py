@@ -41,17 +41,16 @@ class TranslateSession:
         self.times = times or StageTimes()
         self.frames = 0
 
-    def translate(self, frames: Sequence[RGB]) -> list[RGB]:
-        """The finished RGB frames (before marking), even-sized."""
-        frames = [even(f) for f in frames]
+    def run_model(self, frames: Sequence[RGB]) -> list[RGB]:
+        """Stage one: the network's outputs for ``frames`` (even-sized); may run on
+        another thread than the rest, frames in order."""
         with self.times.stage("model"):
-            outputs = self.translator(frames)
-        return [self.finish(source, output)
-                for source, output in zip(frames, outputs, strict=True)]
+            return self.translator([even(f) for f in frames])
 
     def finish(self, source: RGB, output: RGB) -> RGB:
-        """The model's ``output`` for ``source`` smoothed in time and limited to the
-        region; frames must come in stream order."""
+        """Stage two: the model's ``output`` for ``source`` smoothed in time and
+        limited to the region; frames must come in stream order."""
+        source = even(source)
         if self.temporal is not None:
             with self.times.stage("temporal"):
                 output = self.temporal(source, output)
@@ -60,17 +59,24 @@ class TranslateSession:
                 output = blend(output, source, self.region(source))
         return output
 
+    def mark(self, rgb: RGB) -> Yuv420:
+        """The finished frame as yuv420p with every processor (the watermark) applied."""
+        with self.times.stage("mark"):
+            yuv = rgb_to_yuv420(rgb)
+            for processor in self.processors:
+                processor(yuv)
+        self.frames += 1
+        return yuv
+
+    def translate(self, frames: Sequence[RGB]) -> list[RGB]:
+        """The finished RGB frames (before marking), even-sized."""
+        outputs = self.run_model(frames)
+        return [self.finish(source, output)
+                for source, output in zip(frames, outputs, strict=True)]
+
     def process(self, frames: Sequence[RGB]) -> list[Yuv420]:
         """Translate ``frames`` and apply the processors: the pictures to send or write."""
-        pictures = []
-        for rgb in self.translate(frames):
-            with self.times.stage("mark"):
-                yuv = rgb_to_yuv420(rgb)
-                for processor in self.processors:
-                    processor(yuv)
-            pictures.append(yuv)
-            self.frames += 1
-        return pictures
+        return [self.mark(rgb) for rgb in self.translate(frames)]
 
     def reset(self) -> None:
         """A new stream starts: forget the previous frames."""
