@@ -282,7 +282,15 @@ def main() -> None:
     for noisy in ("aioice", "aiortc", "streamgan", "apps"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     catalog = load_catalog([SAMPLES / "target.png"], [SAMPLE_TRUST])
-    styles = load_styles([args.style]) if "style" in args.filters else None
+    styles = None
+    if "style" in args.filters:
+        import torch
+
+        # As under `streamgan serve`, whose import of streamgan sets OMP_NUM_THREADS=1
+        # before numpy loads (here numpy came first): a second intra-op thread only
+        # spins against the codecs and the other stage on two cores.
+        torch.set_num_threads(1)
+        styles = load_styles([args.style])
     results = asyncio.run(run(args.seconds, args.filters, catalog, styles))
     log.info("%s, %s cores, Python %s, %dx%d @ %d fps sent", platform.processor() or
              platform.machine(), os.cpu_count(), platform.python_version(), WIDTH, HEIGHT, FPS)

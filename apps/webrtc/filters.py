@@ -25,7 +25,7 @@ from streamgan.pipeline.session import ReenactSession
 from streamgan.safety.marking import OutputMark
 from streamgan.safety.watermark import WatermarkEmbedder
 from streamgan.tracking.tracker import FaceTracker, Track, TrackerSettings
-from streamgan.translate.session import TranslateSession, even
+from streamgan.translate.session import TranslateSession, Worked, even
 
 TRACK_SIDE = 640
 """Camera frames are tracked at most this large, as ``streamgan reenact`` does."""
@@ -42,8 +42,9 @@ class Tracked:
     """RGB for ``reenact``, the yuv420p picture itself for ``none``."""
     time: float
     track: Track | None = None
-    translated: NDArray[np.uint8] | None = None
-    """``style``: the model's output, before temporal smoothing and the mark."""
+    translated: Worked | None = None
+    """``style``: the frame at the network's working size and the network's output,
+    before temporal smoothing and the mark."""
 
 
 class FrameFilter(Protocol):
@@ -147,8 +148,8 @@ class StyleFilter:
 
     def track(self, frame: av.VideoFrame) -> Tracked:
         rgb = even(np.asarray(frame.to_ndarray(format="rgb24"), np.uint8))
-        translated = self.session.translator([rgb])[0]
-        return Tracked(frame, rgb, frame_time(frame), translated=translated)
+        worked = self.session.run_model([rgb])[0]
+        return Tracked(frame, rgb, frame_time(frame), translated=worked)
 
     def render(self, tracked: Tracked) -> Yuv420:
         if tracked.translated is None:

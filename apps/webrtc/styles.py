@@ -13,9 +13,11 @@ from streamgan.translate.engine import EngineOptions, Translator
 from streamgan.translate.formats import LoadedGenerator
 from streamgan.translate.registry import resolve_model
 
-LIVE_SIDE = 320
-"""Long side a style runs at live unless its model names its own working size: the
-shipped live model keeps 25 fps at 640x480 on two cores this way."""
+LIVE_SIDE = 256
+"""Long side a style's network sees live, at most (a model's own working size, when
+smaller, wins). On two cores the VP8 coding both ways shares the CPU with it: in
+``benchmarks/webrtc_latency.py`` (640x480 at 30 fps) the shipped model delivered 28.7
+fps at 256 and 19-22 fps at its file working size of 320."""
 
 
 class StyleCatalog:
@@ -38,7 +40,9 @@ class StyleCatalog:
     def translator(self, name: str) -> Translator:
         """A translator for one peer around the shared network."""
         loaded = self._styles[name]
-        side = None if loaded.extra.get("work_side") else LIVE_SIDE
+        work = loaded.extra.get("work_side")
+        side = min(int(work), LIVE_SIDE) if isinstance(work, int | float) and work > 0 \
+            else LIVE_SIDE
         return Translator(loaded, EngineOptions(device=self.device, size=side))
 
 

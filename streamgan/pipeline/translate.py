@@ -16,9 +16,6 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-import numpy as np
-from numpy.typing import NDArray
-
 from streamgan.errors import InputError
 from streamgan.media import AudioPacket, VideoFrame, VideoReader, VideoWriter, probe
 from streamgan.pipeline.stage import threaded_map
@@ -27,7 +24,7 @@ from streamgan.safety.marking import OutputMark, signed_output
 from streamgan.safety.provenance import COMPOSITE_ALGORITHMIC_MEDIA, EDITED
 from streamgan.translate.engine import EngineOptions, Translator
 from streamgan.translate.registry import resolve_model
-from streamgan.translate.session import TranslateSession
+from streamgan.translate.session import TranslateSession, Worked
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +67,7 @@ def _check_video(source: Path) -> None:
         raise InputError(f"{source}: is a still image; translate takes a video")
 
 
-Batch = tuple[list[VideoFrame], list[NDArray[np.uint8]]]
+Batch = tuple[list[VideoFrame], list[Worked]]
 
 
 def _batches(reader: Iterable[VideoFrame | AudioPacket],

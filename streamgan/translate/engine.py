@@ -81,15 +81,30 @@ class Translator:
         m = self.spec.multiple
         return max(-(-side // m) * m, -(-MIN_SIDE // m) * m) - side
 
-    @torch.inference_mode()
-    def __call__(self, frames: Sequence[RGB]) -> list[RGB]:
-        """Translate ``frames`` (RGB uint8, all the same size) as one batch."""
+    def shrink(self, frames: Sequence[RGB]) -> list[RGB]:
+        """``frames`` at the working size (the same arrays when that is their size)."""
         if not frames:
             return []
         height, width = frames[0].shape[:2]
         w, h = working_size(width, height, self.side)
-        small = [f if (w, h) == (width, height) else
-                 cv2.resize(f, (w, h), interpolation=cv2.INTER_AREA) for f in frames]
+        if (w, h) == (width, height):
+            return list(frames)
+        return [cv2.resize(f, (w, h), interpolation=cv2.INTER_AREA) for f in frames]
+
+    @staticmethod
+    def grow(outputs: Sequence[RGB], width: int, height: int) -> list[RGB]:
+        """Working-size ``outputs`` back at the frames' size."""
+        return [o if o.shape[:2] == (height, width) else
+                cv2.resize(o, (width, height), interpolation=cv2.INTER_LINEAR)
+                for o in outputs]
+
+    @torch.inference_mode()
+    def run(self, small: Sequence[RGB]) -> list[RGB]:
+        """The network on frames already at the working size, as one batch; outputs of
+        the same size."""
+        if not small:
+            return []
+        h, w = small[0].shape[:2]
         batch = torch.from_numpy(np.stack(small)).to(self.device, non_blocking=True)
         x = batch.permute(0, 3, 1, 2).float()
         if self.spec.value_range == "tanh":
@@ -105,7 +120,11 @@ class Translator:
         y = y[:, :, :h, :w].float()
         if self.spec.value_range == "tanh":
             y = y.add(1.0).mul(127.5)
-        out = y.round_().clamp_(0, 255).to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
-        if (w, h) == (width, height):
-            return list(out)
-        return [cv2.resize(o, (width, height), interpolation=cv2.INTER_LINEAR) for o in out]
+        return list(y.round_().clamp_(0, 255).to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy())
+
+    def __call__(self, frames: Sequence[RGB]) -> list[RGB]:
+        """Translate ``frames`` (RGB uint8, all the same size) as one batch."""
+        if not frames:
+            return []
+        height, width = frames[0].shape[:2]
+        return self.grow(self.run(self.shrink(frames)), width, height)

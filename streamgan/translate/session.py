@@ -20,6 +20,8 @@ from streamgan.translate.temporal import TemporalFilter
 
 RGB = NDArray[np.uint8]
 Processor = Callable[[Yuv420], None]
+Worked = tuple[RGB, RGB]
+"""A frame at the network's working size, and the network's output for it."""
 
 
 def even(rgb: RGB) -> RGB:
@@ -41,19 +43,24 @@ class TranslateSession:
         self.times = times or StageTimes()
         self.frames = 0
 
-    def run_model(self, frames: Sequence[RGB]) -> list[RGB]:
-        """Stage one: the network's outputs for ``frames`` (even-sized); may run on
-        another thread than the rest, frames in order."""
+    def run_model(self, frames: Sequence[RGB]) -> list[Worked]:
+        """Stage one: each frame at the network's working size and the network's output
+        for it; may run on another thread than the rest, frames in order."""
         with self.times.stage("model"):
-            return self.translator([even(f) for f in frames])
+            small = self.translator.shrink([even(f) for f in frames])
+            return list(zip(small, self.translator.run(small), strict=True))
 
-    def finish(self, source: RGB, output: RGB) -> RGB:
-        """Stage two: the model's ``output`` for ``source`` smoothed in time and
-        limited to the region; frames must come in stream order."""
+    def finish(self, source: RGB, worked: Worked) -> RGB:
+        """Stage two: the output smoothed in time (at the working size, where the
+        network's detail is, so the flow and blend cost a quarter at half size), scaled
+        to the frame's size and limited to the region; frames in stream order."""
         source = even(source)
+        small, output = worked
         if self.temporal is not None:
             with self.times.stage("temporal"):
-                output = self.temporal(source, output)
+                output = self.temporal(small, output)
+        height, width = source.shape[:2]
+        output = self.translator.grow([output], width, height)[0]
         if self.region is not None:
             with self.times.stage("region"):
                 output = blend(output, source, self.region(source))
@@ -70,9 +77,8 @@ class TranslateSession:
 
     def translate(self, frames: Sequence[RGB]) -> list[RGB]:
         """The finished RGB frames (before marking), even-sized."""
-        outputs = self.run_model(frames)
-        return [self.finish(source, output)
-                for source, output in zip(frames, outputs, strict=True)]
+        worked = self.run_model(frames)
+        return [self.finish(source, w) for source, w in zip(frames, worked, strict=True)]
 
     def process(self, frames: Sequence[RGB]) -> list[Yuv420]:
         """Translate ``frames`` and apply the processors: the pictures to send or write."""

@@ -162,6 +162,7 @@ def test_browser_shows_the_camera_through_the_style_filter(tmp_path: Path) -> No
     camera as the model renders it (not the camera, not a target), and it plays."""
     import torch
 
+    from apps.webrtc.styles import LIVE_SIDE
     from streamgan.translate.engine import EngineOptions, Translator
     from streamgan.translate.formats import load_generator
     from tests.translate.conftest import save_fast_model
@@ -174,7 +175,7 @@ def test_browser_shows_the_camera_through_the_style_filter(tmp_path: Path) -> No
     assert last["decoded"] > first["decoded"] > 20, result
     assert float(result["fps_text"]) > 5, result["fps_text"]
     torch.set_num_threads(1)
-    translator = Translator(load_generator(model), EngineOptions(size=320))
+    translator = Translator(load_generator(model), EngineOptions(size=LIVE_SIDE))
     camera = [np.asarray(f, np.uint8) for f in _driver_frames_rgb()]
     styled = [_small(translator([f])[0]) for f in camera]
     grabs = [_from_data_url(grab["png"]) for grab in result["grabs"]]
