@@ -9,8 +9,9 @@ For each model and size, prints frames per second of:
 - file: ``streamgan translate`` end to end on a clip of that size (decode, model,
   temporal smoothing, watermark, encode, C2PA signing), next to a plain transcode of
   the same clip with the same x264 settings (the floor any video tool pays);
-- live: the ``serve`` style filter's two stages at 640x480 (they run on two threads,
-  so the slower one sets the rate).
+- live: the ``serve`` style filter's two stages at 640x480, the network at serve's
+  live size (they run on two threads, so the slower one sets the rate; the VP8
+  coding of a real call comes on top: ``benchmarks/webrtc_latency.py``).
 
 Models: the shipped live model ``toon`` (at its 320-pixel working size) and
 CycleGAN's ``resnet_9blocks`` (random weights: speed does not depend on them).
@@ -129,13 +130,12 @@ def live_stage_ms(loaded: LoadedGenerator, frames: list[np.ndarray]) -> tuple[fl
     import av
 
     from apps.webrtc.filters import StyleFilter
-    from apps.webrtc.styles import LIVE_SIDE
+    from apps.webrtc.styles import StyleCatalog
     from streamgan.safety.marking import OutputMark
     from streamgan.translate.session import TranslateSession
 
-    side = None if loaded.extra.get("work_side") else LIVE_SIDE
-    style = StyleFilter(TranslateSession(Translator(loaded, EngineOptions(size=side))),
-                        OutputMark.new(None))
+    translator = StyleCatalog([loaded]).translator(loaded.name)  # as serve runs it
+    style = StyleFilter(TranslateSession(translator), OutputMark.new(None))
     video = [av.VideoFrame.from_ndarray(f, format="rgb24").reformat(format="yuv420p")
              for f in frames]
     track = render = 0.0
@@ -157,10 +157,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=48, help="frames per measurement")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("--threads", type=int, default=torch.get_num_threads(),
-                        help="torch threads (default: streamgan's own, 1 unless "
-                        "OMP_NUM_THREADS says more; the file and live paths overlap "
-                        "the network with the rest on another thread)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch intra-op threads (default 1, as the streamgan command "
+                        "runs: the file and live paths overlap the network with the rest "
+                        "on another thread)")
     parser.add_argument("--skip-resnet-720p", action="store_true",
                         help="resnet_9blocks at 1280x720 takes seconds a frame on a CPU")
     args = parser.parse_args()
@@ -206,8 +206,8 @@ def main() -> None:
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for name, size, side, naive, engine, file, plain in rows:
         sees = f"long side {side}" if side else "full frame"
-        print(f"| {name} | {size} | {sees} | {naive:.1f} | {engine:.1f} | {file:.1f} | "
-              f"{plain:.1f} | {file / plain:.2f} |")
+        print(f"| {name} | {size} | {sees} | {naive:.3g} | {engine:.3g} | {file:.3g} | "
+              f"{plain:.1f} | {file / plain:.2g} |")
     print()
     print(f"live style filter at 640x480 ({args.device}): stage 1 (convert + network) "
           f"{track:.1f} ms, stage 2 (temporal + watermark) {render:.1f} ms; two threads: "
