@@ -48,6 +48,11 @@ class StyleCatalog:
 
 def load_styles(models: Sequence[str], device: str = "cpu") -> StyleCatalog:
     """Load every ``--style`` model (a shipped name or a checkpoint file)."""
+    if models and device.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise InputError("--device cuda: no CUDA device here")
     loaded: list[LoadedGenerator] = []
     for model in models:
         style = resolve_model(model, device)

@@ -130,3 +130,8 @@ def test_a_bad_style_stops_the_server_before_it_listens(tmp_path: Path) -> None:
         load_styles([str(bad)])
     with pytest.raises(InputError, match="unknown model"):
         load_styles(["no-such-style"])
+    import torch
+
+    if not torch.cuda.is_available():
+        with pytest.raises(InputError, match="no CUDA"):
+            load_styles(["toon"], device="cuda")
