@@ -52,23 +52,24 @@ def parse_offer(body: bytes, catalog: TargetCatalog,
                     else "none")
     if name not in FILTERS:
         raise OfferError(400, f"unknown filter {name!r} (known: {', '.join(FILTERS)})")
-    target = data.get("target")
-    if name == "reenact":
-        if not len(catalog):
-            raise OfferError(400, "no targets: start the server with --target IMAGE")
-        target = catalog.names[0] if target is None else target
-        if not isinstance(target, str) or target not in catalog:
-            raise OfferError(404, f"unknown target {target!r} "
-                             f"(known: {', '.join(catalog.names)})")
-    elif target is not None:
-        raise OfferError(400, "'target' only goes with filter 'reenact'")
-    style = data.get("style")
-    if name == "style":
-        if not len(styles):
-            raise OfferError(400, "no styles: start the server with --style MODEL")
-        style = styles.names[0] if style is None else style
-        if not isinstance(style, str) or style not in styles:
-            raise OfferError(404, f"unknown style {style!r} (known: {', '.join(styles.names)})")
-    elif style is not None:
-        raise OfferError(400, "'style' only goes with filter 'style'")
+    target = _choice(data, "target", "reenact", name, catalog.names, "--target IMAGE")
+    style = _choice(data, "style", "style", name, styles.names, "--style MODEL")
     return Offer(sdp, kind, name, target, style)
+
+
+def _choice(data: dict[str, object], key: str, owner: str, filter_name: str,
+            offered: list[str], option: str) -> str | None:
+    """The offer's ``key`` (a target or a style): the first offered when the filter is
+    ``owner`` and the offer names none; a 4xx when it is unknown, or given to another
+    filter."""
+    wanted = data.get(key)
+    if filter_name != owner:
+        if wanted is not None:
+            raise OfferError(400, f"'{key}' only goes with filter '{owner}'")
+        return None
+    if not offered:
+        raise OfferError(400, f"no {key}s: start the server with {option}")
+    chosen = offered[0] if wanted is None else wanted
+    if not isinstance(chosen, str) or chosen not in offered:
+        raise OfferError(404, f"unknown {key} {chosen!r} (known: {', '.join(offered)})")
+    return chosen

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from streamgan.errors import InputError
+from streamgan.train.distributed import World, pick_device
 from streamgan.translate.engine import EngineOptions, Translator
 from streamgan.translate.formats import LoadedGenerator
 from streamgan.translate.registry import resolve_model
@@ -48,14 +49,11 @@ class StyleCatalog:
 
 def load_styles(models: Sequence[str], device: str = "cpu") -> StyleCatalog:
     """Load every ``--style`` model (a shipped name or a checkpoint file)."""
-    if models and device.startswith("cuda"):
-        import torch
-
-        if not torch.cuda.is_available():
-            raise InputError("--device cuda: no CUDA device here")
+    if models:
+        pick_device(device, World())  # no CUDA here: refused now, not at the first offer
     loaded: list[LoadedGenerator] = []
     for model in models:
-        style = resolve_model(model, device)
+        style = resolve_model(model)
         if any(s.name == style.name for s in loaded):
             raise InputError(f"{model}: another style is also called {style.name!r}")
         loaded.append(style)

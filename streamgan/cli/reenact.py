@@ -41,14 +41,11 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
 
 
 def _summary(report: ReenactReport) -> str:
-    stages = ", ".join(f"{name} {ms:.1f} ms"
-                       for name, ms in report.times.per_frame_ms(report.frames).items()
-                       if name != "prepare")
     prepare = report.times.seconds.get("prepare", 0.0)
     return (f"wrote {report.output}: {report.frames} frames in {report.seconds:.1f} s "
             f"({report.fps:.1f} fps); frames without a face: {report.frames_without_face}; "
-            f"prepare {prepare:.2f} s; per frame: {stages}; watermark {report.watermark}, "
-            f"consent record {report.consent_record}, C2PA-signed")
+            f"prepare {prepare:.2f} s; per frame: {report.per_frame()}; "
+            f"watermark {report.watermark}, consent record {report.consent_record}, C2PA-signed")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -59,12 +59,10 @@ def run(args: argparse.Namespace) -> int:
     with progress_bar(show, "translating") as progress:
         report = translate(args.input, args.output, settings, progress)
     if not args.quiet:
-        stages = ", ".join(f"{name} {ms:.1f} ms"
-                           for name, ms in report.times.per_frame_ms(report.frames).items()
-                           if name != "prepare")
         print(f"wrote {report.output}: {report.frames} frames in {report.seconds:.1f} s "
-              f"({report.fps:.1f} fps) with model {report.model}; per frame: {stages}; "
-              f"watermark {report.watermark}, C2PA-signed as an edit of {args.input.name}",
+              f"({report.fps:.1f} fps) with model {report.model}; per frame: "
+              f"{report.per_frame()}; watermark {report.watermark}, C2PA-signed as an edit "
+              f"of {args.input.name}",
               file=sys.stderr)
         for warning in report.warnings:
             print(f"streamgan: warning: {warning}", file=sys.stderr)

@@ -16,11 +16,9 @@ import torch
 from numpy.typing import NDArray
 
 from streamgan.errors import InputError
-from streamgan.media import AudioPacket, VideoReader
+from streamgan.media import VIDEO_SUFFIXES, AudioPacket, VideoReader
 
 log = logging.getLogger(__name__)
-
-VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".y4m")
 
 
 def square(rgb: NDArray[np.uint8], size: int) -> NDArray[np.uint8]:

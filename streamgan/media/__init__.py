@@ -3,11 +3,12 @@
 from streamgan.media.atomic import atomic_output
 from streamgan.media.frame import AudioPacket, VideoFrame
 from streamgan.media.image import read_image, write_image
-from streamgan.media.info import VideoInfo
+from streamgan.media.info import VIDEO_SUFFIXES, VideoInfo
 from streamgan.media.reader import VideoReader, probe
 from streamgan.media.writer import VideoWriter
 
 __all__ = [
+    "VIDEO_SUFFIXES",
     "AudioPacket",
     "VideoFrame",
     "VideoInfo",

@@ -6,6 +6,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
+VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".y4m")
+"""File endings taken for videos when a folder of training data is searched."""
+
 
 @dataclass(frozen=True)
 class VideoInfo:

@@ -45,3 +45,9 @@ class JobReport:
     @property
     def fps(self) -> float:
         return self.frames / self.seconds if self.seconds > 0 else 0.0
+
+    def per_frame(self) -> str:
+        """Milliseconds per frame of each stage but preparation, for the summary line."""
+        return ", ".join(f"{name} {ms:.1f} ms"
+                         for name, ms in self.times.per_frame_ms(self.frames).items()
+                         if name != "prepare")

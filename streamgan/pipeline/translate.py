@@ -17,7 +17,7 @@ from functools import partial
 from pathlib import Path
 
 from streamgan.errors import InputError
-from streamgan.media import AudioPacket, VideoFrame, VideoReader, VideoWriter, probe
+from streamgan.media import AudioPacket, VideoFrame, VideoInfo, VideoReader, VideoWriter
 from streamgan.pipeline.stage import threaded_map
 from streamgan.pipeline.stats import JobReport
 from streamgan.safety.marking import OutputMark, signed_output
@@ -29,9 +29,6 @@ from streamgan.translate.session import TranslateSession, Worked
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int | None], None]
-
-IMAGE_FORMATS = {"image2", "png_pipe", "jpeg_pipe", "bmp_pipe", "webp_pipe", "tiff_pipe",
-                 "gif", "apng", "jpegls_pipe", "pgm_pipe", "ppm_pipe"}
 
 
 @dataclass(frozen=True)
@@ -60,11 +57,12 @@ class TranslateReport(JobReport):
     model: str = ""
 
 
-def _check_video(source: Path) -> None:
-    info = probe(source)  # a missing or broken file fails here, in one line
+def _check_video(info: VideoInfo) -> None:
     if info.codec in ("png", "mjpeg", "bmp", "webp", "tiff", "gif") and (info.frame_count
                                                                          or 0) <= 1:
-        raise InputError(f"{source}: is a still image; translate takes a video")
+        raise InputError(f"{info.path}: is a still image; translate takes a video")
+    if info.width < 2 or info.height < 2:
+        raise InputError(f"{info.path}: {info.width}x{info.height} is too small to encode")
 
 
 Batch = tuple[list[VideoFrame], list[Worked]]
@@ -101,34 +99,37 @@ def translate(source: Path, output: Path, settings: TranslateSettings | None = N
     report = TranslateReport(output=output)
     started = time.perf_counter()
     times = report.times
+    # Opening the input reads its first frame: a missing or broken file, or a still,
+    # fails here in one line, before the model is loaded.
     with times.stage("prepare"):
-        _check_video(source)
-        loaded = resolve_model(settings.model, settings.device)
-        translator = Translator(loaded, EngineOptions(device=settings.device,
-                                                      size=settings.size))
+        reader = VideoReader(source, audio=settings.audio)
+    with reader:
+        with times.stage("prepare"):
+            info = reader.info
+            _check_video(info)
+            loaded = resolve_model(settings.model)
+            translator = Translator(loaded, EngineOptions(device=settings.device,
+                                                          size=settings.size))
         report.model = loaded.name
         mark = OutputMark.new(None)
         report.watermark = mark.payload.hex
-    batch = settings.batch or (8 if translator.cuda else 1)
-    parameters = {"model": loaded.name, "model_format": loaded.source,
-                  "model_sha256": loaded.sha256, "region": settings.region,
-                  "temporal": settings.temporal}
-    claim = mark.claim(action=EDITED, title=f"streamgan translate: {output.name}")
-    claim = claim.but(parent=source, parameters=parameters,
-                      source_type=(COMPOSITE_ALGORITHMIC_MEDIA if settings.region != "all"
-                                   else None))
-    with VideoReader(source, audio=settings.audio) as reader, \
-            signed_output(output, claim) as unsigned:
-        info = reader.info
+        batch = settings.batch or (8 if translator.cuda else 1)
+        parameters = {"model": loaded.name, "model_format": loaded.source,
+                      "model_sha256": loaded.sha256, "region": settings.region,
+                      "temporal": settings.temporal}
+        claim = mark.claim(action=EDITED, title=f"streamgan translate: {output.name}")
+        claim = claim.but(parent=source, parameters=parameters,
+                          source_type=(COMPOSITE_ALGORITHMIC_MEDIA
+                                       if settings.region != "all" else None))
         width, height = info.width - info.width % 2, info.height - info.height % 2
-        if width < 2 or height < 2:
-            raise InputError(f"{source}: {info.width}x{info.height} is too small to encode")
         session = TranslateSession(translator, settings.temporal, settings.region,
                                    [mark.embedder(width, height).embed], times)
         try:
-            with VideoWriter(unsigned, width=width, height=height, time_base=info.time_base,
-                             rate=info.average_rate, crf=settings.crf, preset=settings.preset,
-                             audio_from=reader.audio_stream) as writer, \
+            with signed_output(output, claim) as unsigned, \
+                    VideoWriter(unsigned, width=width, height=height, time_base=info.time_base,
+                                rate=info.average_rate, crf=settings.crf,
+                                preset=settings.preset, audio_from=reader.audio_stream
+                                ) as writer, \
                     threaded_map(_batches(reader, batch), partial(_run_model, session),
                                  "streamgan-translate-model") as translated:
                 for entry in translated:

@@ -19,13 +19,12 @@ import torch
 from numpy.typing import NDArray
 
 from streamgan.errors import InputError
-from streamgan.media import AudioPacket, VideoReader
+from streamgan.media import VIDEO_SUFFIXES, AudioPacket, VideoReader
 from streamgan.media.image import read_image
 
 log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
-VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".y4m")
 RGB = NDArray[np.uint8]
 
 

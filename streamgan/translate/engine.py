@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from numpy.typing import NDArray
 
-from streamgan.errors import InputError
+from streamgan.train.distributed import World, pick_device
 from streamgan.translate.formats import LoadedGenerator
 
 log = logging.getLogger(__name__)
@@ -55,10 +55,7 @@ class Translator:
     def __init__(self, generator: LoadedGenerator, options: EngineOptions | None = None) -> None:
         self.options = options or EngineOptions()
         self.generator = generator
-        device = self.options.device
-        if device.startswith("cuda") and not torch.cuda.is_available():
-            raise InputError("--device cuda: no CUDA device here")
-        self.device = torch.device(device)
+        self.device = pick_device(self.options.device, World())
         self.cuda = self.device.type == "cuda"
         self.half = self.options.half if self.options.half is not None else self.cuda
         self.net = generator.net.to(self.device).eval()

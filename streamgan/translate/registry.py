@@ -41,8 +41,8 @@ def model_path(name: str | None) -> Path:
                      f"({names})")
 
 
-def resolve_model(name: str | None, device: str = "cpu") -> LoadedGenerator:
-    """The generator ``--model`` names, loaded (on the CPU; the engine moves it)."""
+def resolve_model(name: str | None) -> LoadedGenerator:
+    """The generator ``--model`` names, loaded on the CPU (the engine moves it)."""
     path = model_path(name)
     loaded = load_generator(path)
     if path.parent.name.startswith("translate-") and path.parent.parent == models_dir():
