@@ -29,13 +29,13 @@ def model_path(name: str | None) -> Path:
     """The checkpoint file ``name`` stands for."""
     name = name or DEFAULT
     path = Path(name)
-    if path.suffix or path.exists() or "/" in name:
-        if not path.is_file():
-            raise InputError(f"{path}: no such model file")
+    if path.is_file():
         return path
     shipped = models_dir() / f"translate-{name}" / "model.pt"
-    if shipped.is_file():
+    if "/" not in name and shipped.is_file():  # a folder called "toon" here is no model
         return shipped
+    if path.suffix or path.exists() or "/" in name:
+        raise InputError(f"{path}: no such model file")
     names = ", ".join(shipped_names()) or "none found"
     raise InputError(f"unknown model {name!r}: not a file and not a shipped model "
                      f"({names})")

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 
+from streamgan.errors import InputError
 from streamgan.train.card import quality_section
 from streamgan.translate.engine import Translator
 from streamgan.translate.registry import DEFAULT, model_path, resolve_model
@@ -55,3 +57,13 @@ def test_its_card_holds_the_measured_quality() -> None:
     card = model_path("toon").with_name("card.md").read_text()
     quality = quality_section(card)
     assert "PSNR to the recipe" in quality and "input unchanged" in quality
+
+
+def test_a_folder_of_the_same_name_does_not_hide_the_shipped_model(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "toon").mkdir()  # e.g. the training data, made where the user stands
+    monkeypatch.chdir(tmp_path)
+    assert resolve_model("toon").name == "toon"
+    assert resolve_model(None).name == "toon"
+    with pytest.raises(InputError, match="no such model file"):
+        resolve_model("toon/model.pt")
