@@ -160,8 +160,9 @@ def _write_clip(path: Path, frames: NDArray[np.uint8], settings: GenerateSetting
     report.watermarks.append(mark.payload.hex)
     title = f"streamgan generate: {path.name} (seed {report.seed})"
     with signed_output(path, mark.claim(title=title)) as unsigned, \
-            VideoWriter(unsigned, width=side, height=side, time_base=Fraction(1, settings.fps),
-                        rate=Fraction(settings.fps), crf=settings.crf) as writer:
+            VideoWriter(unsigned, shown_as=path, width=side, height=side,
+                        time_base=Fraction(1, settings.fps), rate=Fraction(settings.fps),
+                        crf=settings.crf) as writer:
         for t, frame in enumerate(frames):
             yuv = rgb_to_yuv420(_upscale(frame, side))
             embedder.embed(yuv)

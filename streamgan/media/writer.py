@@ -50,6 +50,8 @@ class VideoWriter:
     a hint for the encoder and for frames written without pts. ``audio_from``
     is the input audio stream whose packets :meth:`write_audio` will receive.
     ``extra_options`` are further libx264 options (e.g. ``{"tune": "film"}``).
+    ``shown_as`` is the name errors and logs use when ``path`` is itself a temporary
+    file (the unsigned video before signing): the user's output, never the temp name.
     """
 
     def __init__(
@@ -66,6 +68,7 @@ class VideoWriter:
         threaded: bool = True,
         queue_size: int = 8,
         extra_options: dict[str, str] | None = None,
+        shown_as: Path | None = None,
     ) -> None:
         if width <= 0 or height <= 0 or width % 2 or height % 2:
             raise ValueError(f"frame size must be positive and even, got {width}x{height}")
@@ -73,7 +76,9 @@ class VideoWriter:
             raise ValueError(f"time_base must be positive, got {time_base}")
         if queue_size < 1:
             raise ValueError(f"queue_size must be >= 1, got {queue_size}")
-        self.path = Path(path)
+        self._real_path = Path(path)
+        self.path = Path(shown_as) if shown_as is not None else self._real_path
+        """What messages name: the user's output."""
         self.width = width
         self.height = height
         self.time_base = Fraction(time_base)
@@ -89,8 +94,8 @@ class VideoWriter:
         self._container: av.container.OutputContainer | None = None
         self._audio: AudioOutput | None = None
 
-        fmt = output_format(self.path)
-        self._file = AtomicFile(self.path)
+        fmt = output_format(self._real_path)
+        self._file = AtomicFile(self._real_path)
         try:
             # Index at the front so the file streams in browsers; costs one extra copy pass.
             options = {"movflags": "+faststart"} if fmt in ("mp4", "mov") else {}

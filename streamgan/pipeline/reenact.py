@@ -116,8 +116,8 @@ def reenact(driver: Path, target_path: Path, output: Path,
         session = ReenactSession(engine, tracker, reference=reference, times=times,
                                  processors=[mark.embedder(width, height).embed])
         info = reader.info
-        with VideoWriter(unsigned, width=width, height=height, time_base=info.time_base,
-                         rate=info.average_rate, crf=settings.crf, preset=settings.preset,
+        with VideoWriter(unsigned, shown_as=output, width=width, height=height,
+                         time_base=info.time_base, rate=info.average_rate, crf=settings.crf, preset=settings.preset,
                          audio_from=reader.audio_stream) as writer, \
                 threaded_map(reader, partial(_track, session), "streamgan-tracker") as tracked:
             for entry in tracked:

@@ -126,8 +126,8 @@ def translate(source: Path, output: Path, settings: TranslateSettings | None = N
                                    [mark.embedder(width, height).embed], times)
         try:
             with signed_output(output, claim) as unsigned, \
-                    VideoWriter(unsigned, width=width, height=height, time_base=info.time_base,
-                                rate=info.average_rate, crf=settings.crf,
+                    VideoWriter(unsigned, shown_as=output, width=width, height=height,
+                                time_base=info.time_base, rate=info.average_rate, crf=settings.crf,
                                 preset=settings.preset, audio_from=reader.audio_stream
                                 ) as writer, \
                     threaded_map(_batches(reader, batch), partial(_run_model, session),

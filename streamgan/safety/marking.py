@@ -9,14 +9,12 @@ record, so a mark found on a re-encoded copy still leads back to both.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from streamgan.media.atomic import atomic_output, check_output_path
+from streamgan.media.atomic import atomic_output, check_output_path, remove_stale, reserve_temp
 from streamgan.safety.consent import ConsentRecord
 from streamgan.safety.provenance import CREATED, ProvenanceClaim, sign_video
 from streamgan.safety.watermark import WatermarkEmbedder, WatermarkKey, WatermarkPayload
@@ -58,10 +56,8 @@ def signed_output(path: Path, claim: ProvenanceClaim) -> Iterator[Path]:
     block succeeds, sign it into ``path`` atomically. On failure nothing is left
     under ``path`` and the unsigned file is removed."""
     check_output_path(path)
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
-                                suffix=f".unsigned{path.suffix}")
-    os.close(fd)
-    unsigned = Path(name)
+    remove_stale(path)
+    unsigned = reserve_temp(path, role=".unsigned")
     try:
         with atomic_output(path) as signed:
             yield unsigned

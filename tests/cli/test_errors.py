@@ -32,7 +32,7 @@ def _assert_one_line_error(code: int, err: str, *needles: str) -> None:
 
 def _no_output(out: Path) -> None:
     assert not out.exists()
-    assert not [p for p in out.parent.iterdir() if p.name.startswith(f".{out.name}")]
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]
 
 
 def _write_video(path: Path, frames: list[np.ndarray], audio_only: bool = False) -> Path:

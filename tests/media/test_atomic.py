@@ -2,19 +2,22 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from streamgan.errors import OutputError
 from streamgan.media import atomic_output
+from streamgan.media.atomic import TEMP_PREFIX, is_temp_name, temp_key
 
 
 def test_success_leaves_only_the_output(tmp_path: Path) -> None:
     target = tmp_path / "out.mp4"
     with atomic_output(target) as temp:
         assert temp.parent == tmp_path
-        assert temp.name.startswith(".out.mp4.tmp-") and temp.suffix == ".mp4"
+        assert temp.name.startswith(".sgtmp-") and temp.suffix == ".mp4"
         assert not target.exists()
         temp.write_bytes(b"done")
     assert target.read_bytes() == b"done"
@@ -87,3 +90,38 @@ def test_temp_file_creation_failure_is_an_output_error(
     with pytest.raises(OutputError, match="cannot write: Permission denied"):
         with atomic_output(tmp_path / "out.mp4"):
             pass
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_stale_temp_files_of_a_killed_run_are_removed(tmp_path: Path,
+                                                      caplog: pytest.LogCaptureFixture) -> None:
+    out = tmp_path / "out.mp4"
+    key = temp_key(out)
+    stale = tmp_path / f"{TEMP_PREFIX}{key}-{_dead_pid()}-a1b2c3.unsigned.mp4"
+    live = tmp_path / f"{TEMP_PREFIX}{key}-{os.getppid()}-d4e5f6.mp4"  # a running process
+    other = tmp_path / f"{TEMP_PREFIX}{temp_key(tmp_path / 'other.mp4')}-{_dead_pid()}-0a0b0c.mp4"
+    for p in (stale, live, other):
+        p.write_bytes(b"half")
+    with atomic_output(out) as temp:
+        temp.write_bytes(b"done")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["out.mp4", live.name, other.name])
+    assert "removed 1 temporary file left by an interrupted run" in caplog.text
+
+
+@pytest.mark.parametrize("length", [215, 249, 255])
+def test_any_legal_name_works_and_the_temp_name_stays_short(tmp_path: Path, length: int) -> None:
+    name = "é" * ((length - 4) // 2) + "x" * ((length - 4) % 2) + ".mp4"
+    assert len(os.fsencode(name)) == length
+    out = tmp_path / name
+    with atomic_output(out) as temp:
+        assert len(os.fsencode(temp.name)) <= 48
+        assert is_temp_name(temp.name) and temp_key(temp) == temp_key(out)
+        temp.write_bytes(b"done")
+    assert out.read_bytes() == b"done"
+    assert os.listdir(tmp_path) == [name]
