@@ -1,5 +1,5 @@
 """Allow ``python -m streamgan``."""
 
-from streamgan.cli.main import main
+from streamgan.cli.entry import main
 
 raise SystemExit(main())

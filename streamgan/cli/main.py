@@ -22,12 +22,12 @@ from streamgan.cli import train as train_cmd
 from streamgan.cli import translate as translate_cmd
 from streamgan.cli import verify as verify_cmd
 from streamgan.cli.args import OneLineParser
+from streamgan.cli.signals import exit_status, interrupts, message
 from streamgan.errors import StreamganError
 
 log = logging.getLogger("streamgan")
 
 EXIT_ERROR = 1
-EXIT_INTERRUPTED = 130
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -93,14 +93,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         _hide_native_stderr()
     _configure_logging(args)
     try:
-        return int(args.run(args))
+        with interrupts():
+            return int(args.run(args))
     except StreamganError as error:
         if args.debug:
             raise
         print(f"streamgan: error: {error}", file=sys.stderr)
         return EXIT_ERROR
-    except KeyboardInterrupt:
+    except MemoryError:
         if args.debug:
             raise
-        print("streamgan: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        print("streamgan: error: out of memory", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt as error:
+        if args.debug:
+            raise
+        print(message(error), file=sys.stderr)
+        return exit_status(error)
