@@ -12,8 +12,10 @@ import io
 import logging
 import math
 import os
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -33,41 +35,142 @@ on a web page, and never the arbitrary colour hidden under alpha = 0."""
 
 _SIXTEEN_BIT_MODES = frozenset({"I", "I;16", "I;16L", "I;16B", "I;16N"})
 
+MAX_PIXELS_ENV = "STREAMGAN_MAX_IMAGE_PIXELS"
+DEFAULT_MAX_PIXELS = 100_000_000
+"""Larger images are refused before decoding (a 356 KB PNG can hold 13000x13000
+16-bit pixels: gigabytes once decoded). 100 MP passes every phone and camera photo
+but the 200 MP sensor modes; set STREAMGAN_MAX_IMAGE_PIXELS to raise it."""
+_WORK_BYTES_PER_PIXEL = 8
+"""What reading needs beyond the decoded image itself: the RGB copy and the resize."""
 
-def read_image(path: str | os.PathLike[str], *, max_side: int = 2048) -> RgbImage:
-    """Load ``path`` as upright HxWx3 uint8 RGB, downscaled so its longer side <= ``max_side``.
+
+@dataclass(frozen=True)
+class ImageFile:
+    """An image file's bytes, read once.
+
+    Whatever checks an image (its consent tag, its pixel hash) and whatever uses it
+    (the engine) decode these same bytes, so swapping the file on disk between the
+    check and the use changes nothing.
+    """
+
+    path: Path
+    data: bytes = field(repr=False)
+
+    @staticmethod
+    def read(path: str | os.PathLike[str]) -> ImageFile:
+        p = Path(path)
+        check_input_file(p)
+        try:
+            return ImageFile(p, p.read_bytes())
+        except OSError as e:
+            raise InputError(f"{p}: cannot read: {e.strerror or e}") from e
+
+
+ImageSource = str | os.PathLike[str] | ImageFile
+
+
+def image_file(source: ImageSource) -> ImageFile:
+    """``source`` itself when already read, else the file's bytes read now."""
+    return source if isinstance(source, ImageFile) else ImageFile.read(source)
+
+
+def max_pixels() -> int:
+    """The pixel count above which images are refused (STREAMGAN_MAX_IMAGE_PIXELS)."""
+    raw = os.environ.get(MAX_PIXELS_ENV, "").strip().replace("_", "")
+    if not raw:
+        return DEFAULT_MAX_PIXELS
+    try:
+        value = int(float(raw))
+    except ValueError:
+        raise InputError(f"{MAX_PIXELS_ENV}={raw!r}: not a number of pixels") from None
+    if value < 1:
+        raise InputError(f"{MAX_PIXELS_ENV}={raw!r}: must be at least 1")
+    return value
+
+
+def read_image(source: ImageSource, *, max_side: int = 2048, min_side: int = 1) -> RgbImage:
+    """Load ``source`` as upright HxWx3 uint8 RGB, downscaled so its longer side <= ``max_side``.
 
     Transparency is composited onto white; 16-bit images are scaled (not
     clipped) to 8 bits; EXIF orientation is applied. Raises InputError for a
-    missing, empty or unreadable file.
+    missing, empty or unreadable file, one with a side under ``min_side`` (what the
+    caller's detector needs), or one too large to decode safely.
     """
     if max_side < 1:
         raise ValueError(f"max_side must be >= 1, got {max_side}")
-    p = Path(path)
-    with open_image(p, draft_side=max_side) as img:
-        rgb = _to_rgb8(_exif_upright(img, p))
+    file = image_file(source)
+    with open_image(file, draft_side=max_side, min_side=min_side) as img:
+        rgb = _to_rgb8(_exif_upright(img, file.path))
     return _fit(rgb, max_side)
 
 
 @contextmanager
-def open_image(path: Path, draft_side: int | None = None) -> Iterator[Image.Image]:
-    """The decoded image at ``path``, with every way it can fail worded as InputError.
+def open_image(source: ImageSource, draft_side: int | None = None,
+               min_side: int = 1) -> Iterator[Image.Image]:
+    """The decoded image, with every way it can fail worded as InputError.
 
-    ``draft_side`` lets JPEG decoding shrink on the fly towards that size.
+    ``draft_side`` lets JPEG decoding shrink on the fly towards that size. The size
+    is checked from the header, before any pixel is decoded.
     """
-    check_input_file(path)
+    file = image_file(source)
+    path = file.path
+    limit = max_pixels()
+    if Image.MAX_IMAGE_PIXELS is not None and Image.MAX_IMAGE_PIXELS < limit:
+        Image.MAX_IMAGE_PIXELS = limit  # a limit raised by the user governs Pillow's too
     try:
-        with Image.open(path) as img:
+        with warnings.catch_warnings():
+            # Pillow's own bomb warning: replaced by the limit below, worded for users.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(file.data))
+        with img:
+            _check_size(path, img, min_side, limit)
             if draft_side is not None:
                 _draft(img, draft_side)
             img.load()
             yield img
     except UnidentifiedImageError:
         raise InputError(f"{path}: not an image Pillow can read") from None
-    except Image.DecompressionBombError as e:
-        raise InputError(f"{path}: image is too large to load safely ({e})") from e
-    except (OSError, SyntaxError, ValueError) as e:
+    except Image.DecompressionBombError:
+        raise InputError(f"{path}: image is too large to decode safely (over "
+                         f"{limit:,} pixels; raise {MAX_PIXELS_ENV} to allow it)"
+                         ) from None
+    except (OSError, SyntaxError, ValueError, EOFError) as e:
         raise InputError(f"{path}: damaged image ({e})") from e
+
+
+def _check_size(path: Path, img: Image.Image, min_side: int, limit: int) -> None:
+    width, height = img.size
+    if min(width, height) < min_side:
+        raise InputError(f"{path}: the image is {width}x{height}; at least "
+                         f"{min_side}x{min_side} pixels are needed")
+    pixels = width * height
+    if pixels > limit:
+        raise InputError(f"{path}: the image is {width}x{height} ({pixels / 1e6:.0f} MP), over "
+                         f"the limit of {limit / 1e6:.0f} MP; raise {MAX_PIXELS_ENV} to allow it")
+    needed = pixels * (_decoded_bytes_per_pixel(img) + _WORK_BYTES_PER_PIXEL)
+    available = _available_memory()
+    if available is not None and needed > available:
+        raise InputError(f"{path}: the image is {width}x{height}: decoding it needs about "
+                         f"{needed / 2**30:.1f} GiB of memory, {available / 2**30:.1f} GiB "
+                         "is available")
+
+
+def _decoded_bytes_per_pixel(img: Image.Image) -> int:
+    if img.mode in _SIXTEEN_BIT_MODES or img.mode == "F":
+        return 4
+    return max(1, len(img.getbands()))
+
+
+def _available_memory() -> int | None:
+    """MemAvailable (Linux), or None where it cannot be told."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
 
 
 def _draft(img: Image.Image, max_side: int) -> None:
@@ -90,8 +193,9 @@ def _exif_upright(img: Image.Image, path: Path) -> Image.Image:
 def _to_rgb8(img: Image.Image) -> RgbImage:
     mode = img.mode
     if mode in _SIXTEEN_BIT_MODES:
-        values = np.asarray(img, dtype=np.float64)
-        gray = np.clip(values / 257.0, 0, 255).round().astype(np.uint8)
+        # Integer arithmetic: float64 here took 8 bytes a pixel (gigabytes for big scans).
+        values = np.clip(np.asarray(img), 0, 65535).astype(np.uint32)
+        gray = ((values + 128) // 257).astype(np.uint8)
         return np.repeat(gray[:, :, None], 3, axis=2)
     if mode == "F":
         values = np.asarray(img, dtype=np.float64)

@@ -82,14 +82,23 @@ class FaceMesh:
         self.close()
 
 
+MIN_STILL_SIDE = 32
+"""Stills with a shorter side hold no face FaceMesh can find; smaller ones (a 1x1 PNG,
+a 1920x2 strip) crashed its detector's scaling, natively."""
+_UPSCALE_SHORT, _UPSCALE_LONG = 320, 4096
+
+
 def _mesh_still(rgb: NDArray[np.uint8], max_faces: int) -> list[Landmarks]:
     """FaceMesh on a whole still, small images upscaled (its detector wants ~50 px faces)."""
     import cv2
 
-    scale = 1.0
-    if min(rgb.shape[:2]) < 320:
-        scale = 320 / min(rgb.shape[:2])
+    if min(rgb.shape[:2]) < MIN_STILL_SIDE:
+        return []
+    scale = min(_UPSCALE_SHORT / min(rgb.shape[:2]), _UPSCALE_LONG / max(rgb.shape[:2]))
+    if scale > 1.0:
         rgb = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+    else:
+        scale = 1.0
     with FaceMesh(FaceMeshSettings(video=False, max_faces=max_faces)) as mesh:
         faces = mesh.detect(np.asarray(rgb, np.uint8))
     return [f / (scale, scale, scale) for f in faces]
@@ -118,6 +127,8 @@ def detect_still(rgb: NDArray[np.uint8], max_faces: int = 4) -> list[Landmarks]:
     small in the frame; those are found with the full-range detector and each crop is
     then refined by FaceMesh.
     """
+    if min(rgb.shape[:2]) < MIN_STILL_SIDE:
+        return []
     faces = _mesh_still(rgb, max_faces)
     if len(faces) >= max_faces:
         return faces
