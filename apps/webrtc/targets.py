@@ -14,8 +14,8 @@ from pathlib import Path
 
 from streamgan.engines import Engine, EngineSettings, Target, create_engine
 from streamgan.errors import InputError
-from streamgan.pipeline.target import load_target
-from streamgan.safety.consent import ConsentRecord, require_consent
+from streamgan.pipeline.target import load_consented_target
+from streamgan.safety.consent import ConsentRecord
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +75,8 @@ def load_catalog(paths: Sequence[Path], trust: Sequence[Path] = (),
         if name in names:
             raise InputError(f"{path}: another target is also called {name!r}; rename one")
         names.add(name)
-        consent = require_consent(path, SCOPE, extra_trust=trust)
-        target = load_target(path)
+        checked = load_consented_target(path, SCOPE, trust=trust)  # one read of the file
+        target, consent = checked.target, checked.consent
         prepared = create_engine(engine, EngineSettings())
         prepared.prepare(target)
         log.info("target %s: %s, consent %s (%s)", name, path, consent.record_id,

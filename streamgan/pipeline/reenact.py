@@ -19,11 +19,11 @@ from pathlib import Path
 from streamgan.engines import EngineSettings, create_engine
 from streamgan.errors import NoFaceError
 from streamgan.media import AudioPacket, VideoFrame, VideoReader, VideoWriter, probe
+from streamgan.media.image import ImageSource
 from streamgan.pipeline.session import ReenactSession
 from streamgan.pipeline.stage import threaded_map
 from streamgan.pipeline.stats import JobReport
-from streamgan.pipeline.target import load_target
-from streamgan.safety.consent import require_consent
+from streamgan.pipeline.target import load_consented_target
 from streamgan.safety.marking import OutputMark, signed_output
 from streamgan.tracking.landmarks import Landmarks
 from streamgan.tracking.tracker import FaceTracker, Track, TrackerSettings
@@ -91,19 +91,24 @@ def _track(session: ReenactSession,
     return item, session.track(item.image, item.time)
 
 
-def reenact(driver: Path, target_path: Path, output: Path,
+def reenact(driver: Path, target_photo: ImageSource, output: Path,
             settings: ReenactSettings | None = None,
             progress: Progress | None = None) -> ReenactReport:
-    """Animate the face in ``target_path`` with the motion of ``driver``; write ``output``."""
+    """Animate the face in ``target_photo`` with the motion of ``driver``; write ``output``.
+
+    The target is read once (or given already read, as an :class:`ImageFile`): the
+    pixels its consent is checked on are the pixels animated.
+    """
     settings = settings or ReenactSettings()
     report = ReenactReport(output=output)
     started = time.perf_counter()
     times = report.times
     with times.stage("prepare"):
         probe(driver)  # a bad driver fails now, before the target's face work
-        target = load_target(target_path, settings.target_face_index, settings.max_target_side)
-        consent = require_consent(target_path, "reenact", face_index=settings.target_face_index,
-                                  extra_trust=settings.trust)
+        checked = load_consented_target(target_photo, "reenact",
+                                        face_index=settings.target_face_index,
+                                        max_side=settings.max_target_side, trust=settings.trust)
+        target, consent = checked.target, checked.consent
         mark = OutputMark.new(consent)
         report.watermark, report.consent_record = mark.payload.hex, consent.record_id
         engine = create_engine(settings.engine, EngineSettings(device=settings.device))
@@ -117,7 +122,8 @@ def reenact(driver: Path, target_path: Path, output: Path,
                                  processors=[mark.embedder(width, height).embed])
         info = reader.info
         with VideoWriter(unsigned, shown_as=output, width=width, height=height,
-                         time_base=info.time_base, rate=info.average_rate, crf=settings.crf, preset=settings.preset,
+                         time_base=info.time_base, rate=info.average_rate, crf=settings.crf,
+                         preset=settings.preset,
                          audio_from=reader.audio_stream) as writer, \
                 threaded_map(reader, partial(_track, session), "streamgan-tracker") as tracked:
             for entry in tracked:

@@ -29,6 +29,7 @@ from PIL import Image
 
 from streamgan.errors import InputError, NoFaceError, OutputError, StreamganError
 from streamgan.media.container import check_input_file
+from streamgan.media.image import ImageSource, image_file
 from streamgan.safety.consent_carrier import (
     can_embed,
     embedded_tags,
@@ -263,34 +264,39 @@ def _check_same_pixels(image: Path, written: Path, facts: PixelFacts) -> None:
 
 
 def require_consent(
-    image_path: Path,
+    image: ImageSource,
     scope: str,
     *,
     face_index: int = 0,
     extra_trust: Sequence[Path] = (),
     now: datetime | None = None,
+    facts: PixelFacts | None = None,
+    detector: FaceDetector | None = None,
 ) -> ConsentRecord:
-    """The consent that lets face ``face_index`` of ``image_path`` be used for ``scope``.
+    """The consent that lets face ``face_index`` of ``image`` be used for ``scope``.
 
-    Call it before putting a real face on new motion. Raises ConsentError (one line,
-    ending with how to grant consent) when there is none that holds.
+    Call it before putting a real face on new motion, with the :class:`ImageFile` (and
+    its ``facts``) that will then be animated, so the pixels checked are the pixels
+    used. Raises ConsentError (one line, ending with how to grant consent) when there
+    is none that holds.
     """
     if scope not in SCOPES:
         raise ValueError(f"unknown consent scope {scope!r} (known: {', '.join(SCOPES)})")
-    record = check_consent(image_path, scope, face_index=face_index, extra_trust=extra_trust,
-                           now=now)
+    record = check_consent(image, scope, face_index=face_index, extra_trust=extra_trust,
+                           now=now, facts=facts, detector=detector)
     log.info("consent %s: %s, %s, signed by %s", record.record_id, record.subject,
              record.validity(), record.signer_name)
     return record
 
 
 def check_consent(
-    image: Path,
+    source: ImageSource,
     scope: str | None,
     *,
     face_index: int = 0,
     extra_trust: Sequence[Path] = (),
     now: datetime | None = None,
+    facts: PixelFacts | None = None,
     detector: FaceDetector | None = None,
 ) -> ConsentRecord:
     """Like :func:`require_consent`; ``scope`` None accepts any scope (``consent verify``).
@@ -300,11 +306,11 @@ def check_consent(
     was signed for, it is valid now, it grants ``scope``, and the face it covers is
     face ``face_index``. When several tags cover the face, the first that holds wins.
     """
-    image = Path(image)
+    file = image_file(source)
+    image = file.path
     when = _utc(now)
-    check_input_file(image)
     signers = trusted_signers(extra_trust)
-    found = read_tags(image)
+    found = read_tags(file)
     hint = _grant_hint(image, scope, face_index)
     if not found:
         raise ConsentError(ConsentProblem.NO_TAG, image,
@@ -329,7 +335,7 @@ def check_consent(
                                f"not face {face_index}", hint)
         raise ConsentError(ConsentProblem.BAD_SIGNATURE, image,
                            f"the consent tag is damaged ({damage[0]})", hint)
-    facts = pixel_facts(image)
+    facts = facts if facts is not None else pixel_facts(file)
     failures: list[ConsentError] = []
     for where, tag in for_face:
         try:

@@ -28,6 +28,7 @@ from typing import Any, Literal
 
 from streamgan.errors import InputError, OutputError
 from streamgan.media.atomic import atomic_output
+from streamgan.media.image import ImageSource, image_file
 
 log = logging.getLogger(__name__)
 
@@ -93,13 +94,10 @@ def decode_payload(raw: bytes) -> list[Any]:
     return list(doc["tags"])
 
 
-def read_tags(image: Path) -> list[FoundTag]:
-    """Every tag for ``image``: those inside the file first, then the sidecar's."""
-    image = Path(image)
-    try:
-        data = image.read_bytes()
-    except OSError as e:
-        raise InputError(f"{image}: cannot read: {e.strerror or e}") from e
+def read_tags(source: ImageSource) -> list[FoundTag]:
+    """Every tag for the image: those inside the file first, then the sidecar's."""
+    file = image_file(source)
+    image, data = file.path, file.data
     found: list[FoundTag] = []
     kind = container_of(data)
     payloads: list[tuple[str, bytes | ValueError]] = []

@@ -29,14 +29,14 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import cv2
 import numpy as np
 from PIL import Image
 
 from streamgan.media.frame import RgbImage
-from streamgan.media.image import open_image, read_image
+from streamgan.media.image import ImageSource, image_file, open_image, read_image
+from streamgan.tracking.facemesh import MIN_STILL_SIDE
 from streamgan.tracking.landmarks import Landmarks
 
 log = logging.getLogger(__name__)
@@ -73,13 +73,14 @@ class PixelFacts:
         return base64.b64encode(self.thumbnail).decode("ascii")
 
 
-def pixel_facts(path: Path) -> PixelFacts:
-    """Decode ``path`` once for the hash, once (upright RGB) for thumbnail and faces."""
-    path = Path(path)
-    with open_image(path) as img:
+def pixel_facts(source: ImageSource) -> PixelFacts:
+    """Decode the image's bytes once for the hash, once (upright RGB) for thumbnail and
+    faces: the same bytes both times (read once, when ``source`` is a path)."""
+    file = image_file(source)
+    with open_image(file, min_side=MIN_STILL_SIDE) as img:
         digest = pixel_digest(img)
         width, height, mode = img.width, img.height, img.mode
-    upright = read_image(path, max_side=TARGET_MAX_SIDE)
+    upright = read_image(file, max_side=TARGET_MAX_SIDE)
     return PixelFacts(sha256=digest, width=width, height=height, mode=mode,
                       thumbnail=thumbnail(upright), upright=upright)
 
