@@ -43,7 +43,8 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
 def _summary(report: ReenactReport) -> str:
     prepare = report.times.seconds.get("prepare", 0.0)
     return (f"wrote {report.output}: {report.frames} frames in {report.seconds:.1f} s "
-            f"({report.fps:.1f} fps); frames without a face: {report.frames_without_face}; "
+            f"({report.fps:.1f} fps); frames without a face: {report.frames_without_face}"
+            f"{report.lost()}; "
             f"prepare {prepare:.2f} s; per frame: {report.per_frame()}; "
             f"watermark {report.watermark}, consent record {report.consent_record}, C2PA-signed")
 

@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
         report = translate(args.input, args.output, settings, progress)
     if not args.quiet:
         print(f"wrote {report.output}: {report.frames} frames in {report.seconds:.1f} s "
-              f"({report.fps:.1f} fps) with model {report.model}; per frame: "
+              f"({report.fps:.1f} fps) with model {report.model}{report.lost()}; per frame: "
               f"{report.per_frame()}; watermark {report.watermark}, C2PA-signed as an edit "
               f"of {args.input.name}",
               file=sys.stderr)

@@ -9,6 +9,7 @@ background thread by default so it overlaps with the caller's per-frame work.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import threading
 from collections import deque
@@ -42,6 +43,10 @@ _FALLBACK_RATE = Fraction(25)
 _JOIN_TIMEOUT_S = 10.0
 _MAX_LEADING_ERRORS = 50
 """Undecodable packets tolerated before the first picture (a stream cut mid-GOP)."""
+_MAX_ERRORS_IN_A_ROW = 250
+"""Undecodable packets in a row after which the rest is taken to be lost (10 s at 25 fps)."""
+_MAX_DEMUX_ERRORS = 20
+"""Unreadable blocks the demuxer may skip before reading gives up."""
 _TRUNCATION_SLACK_S = 1.0
 """Video ending this much before the duration in the header is reported as truncation."""
 
@@ -73,6 +78,12 @@ class VideoReader:
         """Problems that did not stop reading (e.g. a truncated file), one line each."""
         self.frames_read = 0
         """Video frames handed to the caller so far."""
+        self.frames_lost = 0
+        """Frames whose data was damaged and skipped (known once reading has ended)."""
+        self._video_packets = 0
+        self._damage_events = 0
+        self._damage_reason: str | None = None
+        self._damage_span = (math.inf, -math.inf)
         self._threaded = threaded
         self._queue_size = queue_size
         self._frames_decoded = 0
@@ -154,41 +165,94 @@ class VideoReader:
     def _demux_decode(
         self, container: av.container.InputContainer
     ) -> Generator[_Decoded, None, None]:
-        """Decoded video frames and raw audio packets, in file order."""
+        """Decoded video frames and raw audio packets, in file order.
+
+        A damaged stretch in the middle (a bad sector, a corrupt download) costs only
+        the frames that cannot be decoded: the packets after it still decode, with
+        their own timestamps, and the audio goes on, so picture and sound stay in
+        sync. Reading gives up only when nothing decodes for a long run of packets.
+        """
         streams: list[VideoStream | AudioStream] = [self._video]
         if self._audio is not None:
             streams.append(self._audio)
         packets = container.demux(streams)
         leading_errors: list[BaseException] = []
+        failed_in_a_row = 0
+        demux_errors = 0
+        last_pts: int | None = None
         while True:
             try:
                 packet = next(packets)
             except StopIteration:
                 break
             except av.error.FFmpegError as e:
-                yield from self._salvage(e)
-                return
+                demux_errors += 1
+                if self._frames_decoded == 0 or demux_errors > _MAX_DEMUX_ERRORS:
+                    yield from self._salvage(e)
+                    return
+                self._damaged(e, None)
+                packets = container.demux(streams)  # the demuxer resumes past the bad block
+                continue
             # demux() ends with an empty flush packet per stream (their stream_index is
             # not set, hence the type check): the video one drains the decoder.
             if packet.stream.type == "video":
+                if packet.size > 0:
+                    self._video_packets += 1
                 try:
                     frames = self._video.decode(packet)
                 except av.error.FFmpegError as e:
                     # Streams cut mid-GOP (recordings, TS captures) start with packets
                     # that cannot decode yet; only give up if nothing ever does.
-                    if self._frames_decoded == 0 and len(leading_errors) < _MAX_LEADING_ERRORS:
-                        leading_errors.append(e)
-                        continue
-                    yield from self._salvage(leading_errors[0] if leading_errors else e)
-                    return
+                    if self._frames_decoded == 0:
+                        if len(leading_errors) < _MAX_LEADING_ERRORS:
+                            leading_errors.append(e)
+                            continue
+                        yield from self._salvage(leading_errors[0])
+                        return
+                    failed_in_a_row += 1
+                    if failed_in_a_row > _MAX_ERRORS_IN_A_ROW:
+                        yield from self._salvage(e)
+                        return
+                    self._damaged(e, packet.pts)
+                    continue
+                failed_in_a_row = 0
                 for frame in frames:
+                    if self._damage_events and frame.pts is not None \
+                            and last_pts is not None and frame.pts <= last_pts:
+                        continue  # a picture the damage put out of order: lost with it
+                    if frame.pts is not None:
+                        last_pts = frame.pts
                     self._frames_decoded += 1
                     yield frame
             elif packet.size > 0:
                 yield cast(AudioPacketData, packet)
         if self._frames_decoded == 0 and leading_errors:
             yield from self._salvage(leading_errors[0])
-        self._check_complete(container)
+        if self._damage_events:
+            self._report_damage()  # counts what is missing; no second, "truncated" warning
+        else:
+            self._check_complete(container)
+
+    def _damaged(self, error: BaseException, pts: int | None) -> None:
+        """Note one undecodable packet (or unreadable block) and carry on."""
+        if self._damage_reason is None:
+            self._damage_reason = ffmpeg_reason(error)
+        if pts is not None:
+            when = float(pts * self._time_base)
+            self._damage_span = (min(self._damage_span[0], when), max(self._damage_span[1], when))
+        self._damage_events += 1
+
+    def _report_damage(self) -> None:
+        """One warning for all the damage, once the count of lost frames is known."""
+        self.frames_lost = max(0, self._video_packets - self._frames_decoded)
+        start, end = self._damage_span
+        where = ("" if start > end else f" at {start:.2f}s" if end - start < 0.01
+                 else f" between {start:.2f}s and {end:.2f}s")
+        message = (f"{self.path}: damaged data{where} ({self._damage_reason}): "
+                   f"{self.frames_lost} frame{'s' if self.frames_lost != 1 else ''} lost and "
+                   "skipped; the rest keeps its timing and audio")
+        log.warning("%s", message)
+        self.warnings.append(message)
 
     def _salvage(self, error: BaseException) -> Iterator[av.VideoFrame]:
         """After a demux/decode error: drain the decoder, then give up (loudly)."""

@@ -139,6 +139,7 @@ def reenact(driver: Path, target_photo: ImageSource, output: Path,
             if session.reference is None:
                 raise NoFaceError(f"{driver}: no face found in any frame of the driver video")
         report.warnings.extend(reader.warnings)
+        report.frames_lost = reader.frames_lost
     report.frames = session.frames
     report.frames_without_face = session.frames_without_face
     report.seconds = time.perf_counter() - started

@@ -38,6 +38,8 @@ class JobReport:
     watermark: str = ""
     """The payload (hex) embedded in every frame and named in the C2PA manifest."""
     frames: int = 0
+    frames_lost: int = 0
+    """Input frames whose data was damaged and skipped."""
     seconds: float = 0.0
     times: StageTimes = field(default_factory=StageTimes)
     warnings: list[str] = field(default_factory=list)
@@ -45,6 +47,10 @@ class JobReport:
     @property
     def fps(self) -> float:
         return self.frames / self.seconds if self.seconds > 0 else 0.0
+
+    def lost(self) -> str:
+        """"; N frames lost to damaged input" for the summary line, or nothing."""
+        return f"; frames lost to damaged input: {self.frames_lost}" if self.frames_lost else ""
 
     def per_frame(self) -> str:
         """Milliseconds per frame of each stage but preparation, for the summary line."""

@@ -145,6 +145,7 @@ def translate(source: Path, output: Path, settings: TranslateSettings | None = N
         finally:
             session.close()
         report.warnings.extend(reader.warnings)
+        report.frames_lost = reader.frames_lost
     report.frames = session.frames
     report.seconds = time.perf_counter() - started
     return report

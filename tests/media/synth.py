@@ -177,13 +177,22 @@ def garble_video_packets(
     all the rest) replaced by random bytes.
 
     The container stays intact, so the damage reaches the decoder (a real decode
-    error) instead of stopping the demuxer.
+    error) instead of stopping the demuxer. An audio track is copied unharmed.
     """
     rng = np.random.default_rng(7)
     with av.open(str(src)) as inp, av.open(str(dst), "w") as out:
         vin = inp.streams.video[0]
         vout = out.add_stream_from_template(vin)
-        for k, packet in enumerate(p for p in inp.demux(vin) if p.size):
+        ain = inp.streams.audio[0] if inp.streams.audio else None
+        aout = out.add_stream_from_template(ain) if ain is not None else None
+        k = 0
+        for packet in inp.demux([s for s in (vin, ain) if s is not None]):
+            if not packet.size:
+                continue
+            if packet.stream.type == "audio":
+                packet.stream = aout
+                out.mux(packet)
+                continue
             if k >= from_packet and (until_packet is None or k < until_packet):
                 bad = av.Packet(rng.integers(0, 256, packet.size, dtype=np.uint8).tobytes())
                 bad.pts, bad.dts, bad.time_base = packet.pts, packet.dts, packet.time_base
@@ -192,6 +201,7 @@ def garble_video_packets(
             else:
                 packet.stream = vout
                 out.mux(packet)
+            k += 1
     return dst
 
 

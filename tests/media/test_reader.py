@@ -302,7 +302,7 @@ def test_truncated_file_reads_shorter_with_a_warning(tmp_path: Path, name: str) 
 
 
 @pytest.mark.parametrize("threaded", [True, False])
-def test_decode_error_midway_stops_cleanly_with_a_warning(
+def test_damage_to_the_end_is_read_up_to_it_with_a_warning(
     tmp_path: Path, long_mp4: Path, threaded: bool
 ) -> None:
     bad = garble_video_packets(long_mp4, tmp_path / "garbled.mkv", from_packet=12)
@@ -310,10 +310,32 @@ def test_decode_error_midway_stops_cleanly_with_a_warning(
         frames = frames_of(reader)
     assert 0 < len(frames) <= 12
     assert [read_index(f.image) for f in frames] == list(range(len(frames)))
-    assert reader.warnings == [
-        f"{bad}: decoding stopped at frame {len(frames)}"
-        " (Invalid data found when processing input); the output will be shorter"
-    ]
+    assert reader.frames_lost == 30 - len(frames)
+    assert len(reader.warnings) == 1
+    assert f"{reader.frames_lost} frames lost" in reader.warnings[0]
+    assert "Invalid data found when processing input" in reader.warnings[0]
+
+
+@pytest.mark.parametrize("threaded", [True, False])
+def test_a_damaged_block_midway_is_skipped_and_reading_goes_on(
+    tmp_path: Path, threaded: bool
+) -> None:
+    """A bad stretch costs its own frames only: the rest keeps its pictures, timestamps
+    and audio (the old reader stopped there, cutting the output and its sound)."""
+    src = make_video(tmp_path / "a.mp4", frames=60, size=(160, 120), audio="aac")
+    bad = garble_video_packets(src, tmp_path / "damaged.mkv", from_packet=12, until_packet=16)
+    with VideoReader(bad, threaded=threaded) as reader:
+        items = list(reader)
+    frames = [i for i in items if isinstance(i, VideoFrame)]
+    audio = [i for i in items if isinstance(i, AudioPacket)]
+    indices = [read_index(f.image) for f in frames]
+    assert indices[:12] == list(range(12)) and indices[-40:] == list(range(20, 60))
+    start = frames[0].time  # the remux may shift the whole file by an audio priming delay
+    assert all(f.time - start == pytest.approx(read_index(f.image) / 10) for f in frames[-40:])
+    assert 52 <= len(frames) <= 56 and reader.frames_lost == 60 - len(frames)
+    with VideoReader(src) as clean:
+        assert len(audio) == sum(isinstance(i, AudioPacket) for i in clean)
+    assert len(reader.warnings) == 1 and f"{reader.frames_lost} frames lost" in reader.warnings[0]
 
 
 def test_undecodable_packets_before_the_first_picture_are_skipped(tmp_path: Path) -> None:
