@@ -9,11 +9,13 @@ record, so a mark found on a re-encoded copy still leads back to both.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from streamgan.errors import OutputError
 from streamgan.media.atomic import atomic_output, check_output_path, remove_stale, reserve_temp
 from streamgan.safety.consent import ConsentRecord
 from streamgan.safety.provenance import CREATED, ProvenanceClaim, sign_video
@@ -61,6 +63,25 @@ def signed_output(path: Path, claim: ProvenanceClaim) -> Iterator[Path]:
     try:
         with atomic_output(path) as signed:
             yield unsigned
-            sign_video(unsigned, signed, claim)
+            try:
+                sign_video(unsigned, signed, claim)
+            except (OSError, OutputError) as e:
+                raise _signing_failed(path, unsigned, e) from e
     finally:
         unsigned.unlink(missing_ok=True)
+
+
+def _signing_failed(path: Path, unsigned: Path, error: OSError | OutputError) -> OutputError:
+    """One line naming the user's output. A full disk shows up inside the C2PA library
+    as an opaque I/O error ("Io: Other: UntrackedPointer"), so free space is checked."""
+    if isinstance(error, OSError):
+        return OutputError(f"{path}: cannot write: {error.strerror or error}")
+    try:
+        stats = os.statvfs(path.parent)
+        full = stats.f_bavail * stats.f_frsize < unsigned.stat().st_size
+    except OSError:
+        full = False
+    if full:
+        return OutputError(f"{path}: cannot write: no space left on the device for the signed "
+                           "copy")
+    return OutputError(f"{path}: {error}")

@@ -23,6 +23,7 @@ C2PA can embed manifests in MP4 and QuickTime but not in Matroska/WebM.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import logging
@@ -142,8 +143,13 @@ def sign_video(src: Path, dst: Path, claim: ProvenanceClaim) -> None:
         except OSError as e:
             raise OutputError(f"{dst}: cannot write: {e.strerror or e}") from e
         try:
-            with target:
+            try:
                 _sign(manifest, claim, identity, mime, source, target)
+            except BaseException:
+                with contextlib.suppress(OSError):  # a full disk fails here too: keep the first
+                    target.close()
+                raise
+            target.close()
         except BaseException:
             dst.unlink(missing_ok=True)
             raise
