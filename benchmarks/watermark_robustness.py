@@ -7,8 +7,14 @@ the same frames upscaled to 1280x720), the same 64-bit payload, the same attacks
   VP8 at 500 kbps (libvpx), all through PyAV, 30 frames at 25 fps;
 - downscale to 50%, crop 10% off every border, brightness +20 and -20 (luma,
   saturating), JPEG quality 75 per frame (colour, OpenCV);
-- two combinations that are not among the goals: crop then H.264 CRF 28, and
+- the combinations a re-shared clip goes through (goals since issue 13): downscale
+  to 50% then H.264 CRF 30, downscale to 50% then VP8 at 500 kbps, crop 10% then
+  H.264 CRF 30; and two older ones not among the goals, crop then H.264 CRF 28,
   downscale then H.264 CRF 28.
+
+Sizes are heights of 16:9 clips (``360``: the driver as it is, others resized) or
+``WxH`` for square reenact-like clips, e.g. ``512x512``: the driver's centre square,
+resized (a face filling most of the frame, as a square reenact output has).
 
 Methods: ``streamgan`` (this repository, luma, 64 payload bits + MAC + ECC) and
 invisible-watermark 0.2.0's ``dwtDct`` and ``dwtDctSvd`` (the watermark Stable
@@ -26,7 +32,8 @@ Columns, per method, size and attack:
   invisible-watermark: mean bit accuracy of single frames.
 - ``exact``: the payload came out exactly from the N frames (streamgan: and the
   keyed MAC verified it, i.e. ``present``).
-- ``first N``: fewest frames (of 1, 2, 4, 8, 15, 30) that gave the exact payload.
+- ``first N``: fewest frames (of 1, 2, 4, 8, 15, 30, 60, 120, 225, up to N) that
+  gave the exact payload: what ``verify``, which reads until it is sure, needs.
 
 Then, per method: PSNR of the marked frames (luma, and RGB after yuv420p), the
 largest change on a flat grey 720p frame, embedding time per 720p frame (median
@@ -36,7 +43,9 @@ keys. invisible-watermark has no presence decision (it always returns bits), so
 false positives do not apply to it.
 
 Run: ``python benchmarks/watermark_robustness.py [--frames 30] [--starts 0]
-[--sizes 360,720] [--no-baselines] [--fp-frames 510]``.
+[--sizes 360,720,512x512] [--attacks NAME,...] [--no-baselines] [--fp-frames 510]``;
+``--quick`` is the combined attacks only, on 512x512 and 256x256 (60 frames), ours
+only, with short false-positive and timing runs (a few minutes on two cores).
 
 invisible-watermark (the ``bench`` extra) must be installed *without* its
 dependencies: ``pip install --no-deps invisible-watermark==0.2.0 PyWavelets``.
@@ -82,7 +91,7 @@ from streamgan.safety.watermark import (
 
 REPO = Path(__file__).resolve().parent.parent
 DRIVER = REPO / "samples" / "driver.mp4"
-CHECKPOINTS = (1, 2, 4, 8, 15, 30)
+CHECKPOINTS = (1, 2, 4, 8, 15, 30, 60, 120, 225)
 
 Yuv = NDArray[np.uint8]
 Attack = Callable[[list[Yuv]], list[Yuv]]
@@ -91,13 +100,21 @@ Attack = Callable[[list[Yuv]], list[Yuv]]
 # -- frames and attacks ----------------------------------------------------------------
 
 
-def load_frames(start: int, count: int, size: tuple[int, int] | None) -> list[Yuv]:
-    """``count`` driver frames from ``start`` as yuv420p, resized (bicubic) to ``size``."""
+def load_frames(start: int, count: int, size: tuple[int, int] | None,
+                square: bool = False) -> list[Yuv]:
+    """``count`` driver frames from ``start`` as yuv420p, resized (bicubic) to ``size``;
+    ``square``: the centre square of each frame first."""
     frames: list[Yuv] = []
     with av.open(str(DRIVER)) as container:
         for i, frame in enumerate(container.decode(video=0)):
             if i < start:
                 continue
+            if square:
+                side = min(frame.width, frame.height)
+                rgb = frame.to_ndarray(format="rgb24")
+                left, top = (frame.width - side) // 2, (frame.height - side) // 2
+                frame = av.VideoFrame.from_ndarray(
+                    np.ascontiguousarray(rgb[top:top + side, left:left + side]), format="rgb24")
             if size is not None:
                 frame = frame.reformat(width=size[0], height=size[1], format="yuv420p",
                                        interpolation="BICUBIC")
@@ -182,6 +199,10 @@ def h264(crf: int) -> Attack:
     return lambda frames: encode(frames, "libx264", {"crf": str(crf)})
 
 
+def vp8(frames: list[Yuv]) -> list[Yuv]:
+    return encode(frames, "libvpx", {"deadline": "good"}, 500_000)
+
+
 ATTACKS: dict[str, Attack] = {
     "none": lambda frames: frames,
     "H.264 CRF 23": h264(23),
@@ -189,15 +210,20 @@ ATTACKS: dict[str, Attack] = {
     "H.264 CRF 35": h264(35),
     "H.265 CRF 28": lambda frames: encode(frames, "libx265",
                                           {"crf": "28", "x265-params": "log-level=error"}),
-    "VP8 500 kbps": lambda frames: encode(frames, "libvpx", {"deadline": "good"}, 500_000),
+    "VP8 500 kbps": lambda frames: vp8(frames),
     "downscale 50%": lambda frames: [downscale(f) for f in frames],
     "crop 10%": lambda frames: [crop(f) for f in frames],
     "brightness +20": lambda frames: [brightness(f, 20) for f in frames],
     "brightness -20": lambda frames: [brightness(f, -20) for f in frames],
     "JPEG q75": lambda frames: [jpeg(f) for f in frames],
+    "down 50%+H.264 30": lambda frames: h264(30)([downscale(f) for f in frames]),
+    "down 50%+VP8 500k": lambda frames: vp8([downscale(f) for f in frames]),
+    "crop 10%+H.264 30": lambda frames: h264(30)([crop(f) for f in frames]),
     "crop+H.264 28*": lambda frames: h264(28)([crop(f) for f in frames]),
     "down+H.264 28*": lambda frames: h264(28)([downscale(f) for f in frames]),
 }
+COMBINED = ("down 50%+H.264 30", "down 50%+VP8 500k", "crop 10%+H.264 30")
+"""The combined attacks among the goals (``--quick`` runs these)."""
 
 
 # -- methods ---------------------------------------------------------------------------
@@ -360,15 +386,20 @@ def flat_change(method: Method) -> tuple[int, int]:
     return dy, drgb
 
 
-def false_positives(key: WatermarkKey, count: int, sizes: list[int]) -> tuple[int, int, float]:
+def false_positives(key: WatermarkKey, count: int, sizes: list[str]) -> tuple[int, int, float]:
     """Single-frame detections on unmarked frames (driver, mirrored, 720p): hits, n, max conf."""
     pool: list[NDArray[np.uint8]] = []
     frames360 = load_frames(0, 225, None)
     pool += [luma(f) for f in frames360]
     pool += [np.ascontiguousarray(luma(f)[:, ::-1]) for f in frames360]
-    if 720 in sizes:
+    if "720" in sizes:
         pool += [luma(f) for f in load_frames(0, 75, (1280, 720))]
-    pool = pool[:count]
+    for size in sizes:
+        if "x" in size:
+            w, h = (int(v) for v in size.split("x"))
+            pool += [luma(f) for f in load_frames(0, 40, (w, h), square=True)]
+    order = np.random.default_rng(0).permutation(len(pool))  # every size, even when short
+    pool = [pool[i] for i in order[:count]]
     hits, worst = 0, 0.0
     detector = WatermarkDetector(key)
     for y in pool:
@@ -383,24 +414,57 @@ def false_positives(key: WatermarkKey, count: int, sizes: list[int]) -> tuple[in
 # -- main ------------------------------------------------------------------------------
 
 
+def clip_size(size: str) -> tuple[int, int, bool]:
+    """``"360"`` -> 640x360 (16:9); ``"512x512"`` -> a square clip."""
+    if "x" in size:
+        w, h = (int(v) for v in size.split("x"))
+        return w, h, True
+    return int(size) * 16 // 9, int(size), False
+
+
+def seeded(seed: int) -> tuple[WatermarkKey, WatermarkPayload]:
+    """Seed 0 is the historical key and payload; others are fresh ones (several runs)."""
+    if seed == 0:
+        return (WatermarkKey.from_bytes(bytes.fromhex("5eed" * 16)),
+                WatermarkPayload(output_id=0x5A17C0DE, consent=0x00C0FE))
+    rng = np.random.default_rng(seed)
+    return (WatermarkKey.from_bytes(rng.bytes(32)),
+            WatermarkPayload(output_id=int(rng.integers(1 << 32)),
+                             consent=int(rng.integers(1 << 24))))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--frames", type=int, default=30)
     parser.add_argument("--starts", default="0", help="first driver frame of each clip")
-    parser.add_argument("--sizes", default="360,720")
+    parser.add_argument("--sizes", default="360,720",
+                        help="16:9 heights and/or WxH square clips, e.g. 360,720,512x512")
+    parser.add_argument("--attacks", default="",
+                        help="comma-separated attack names (default: all): "
+                        + ", ".join(ATTACKS))
+    parser.add_argument("--seeds", type=int, default=1,
+                        help="keys and payloads per clip (runs); seed 0 is the usual one")
+    parser.add_argument("--quick", action="store_true",
+                        help="combined attacks on 512x512 and 256x256, 60 frames, 3 seeds, "
+                        "ours only, short false-positive and timing runs")
     parser.add_argument("--no-baselines", action="store_true")
     parser.add_argument("--fp-frames", type=int, default=510)
     parser.add_argument("--timing-repeat", type=int, default=200)
     args = parser.parse_args()
+    if args.quick:
+        args.sizes, args.frames, args.seeds = "512x512,256x256", 60, 3
+        args.attacks = ",".join(("none", *COMBINED))
+        args.no_baselines, args.fp_frames, args.timing_repeat = True, 120, 100
     cv2.setNumThreads(os.cpu_count() or 1)
 
-    key = WatermarkKey.from_bytes(bytes.fromhex("5eed" * 16))
-    payload = WatermarkPayload(output_id=0x5A17C0DE, consent=0x00C0FE)
-    sizes = [int(s) for s in args.sizes.split(",")]
+    attacks = ({n: ATTACKS[n] for n in args.attacks.split(",")} if args.attacks else ATTACKS)
+    key, payload = seeded(0)
+    sizes = args.sizes.split(",")
     starts = [int(s) for s in args.starts.split(",")]
     baselines, note = ([], "baselines skipped") if args.no_baselines else load_baselines(payload)
     print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"load {os.getloadavg()[0]:.1f}; payload {payload.hex}; {args.frames} frames per clip")
+          f"load {os.getloadavg()[0]:.1f}; payload {payload.hex}; {args.frames} frames per clip"
+          f", {args.seeds} seed(s)")
     if note:
         print(f"# {note}")
 
@@ -410,34 +474,40 @@ def main() -> None:
     wrong_key_hits, wrong_key_tries = 0, 0
     other_key = WatermarkKey.from_bytes(bytes.fromhex("0bad" * 16))
     frames720: list[Yuv] = []
-    for height in sizes:
-        width = height * 16 // 9
+    for size in sizes:
+        width, height, square = clip_size(size)
         for start in starts:
             frames = load_frames(start, args.frames,
-                                 None if height == 360 else (width, height))
-            if height == 720 and not frames720:
+                                 None if (width, height) == (640, 360) else (width, height),
+                                 square=square)
+            if (width, height) == (1280, 720) and not frames720:
                 frames720 = frames
-            methods: list[Method] = [Ours(key, payload, width, height), *baselines]
-            for method in methods:
-                marked = [method.embed(f) for f in frames]
-                quality.setdefault(method.name, []).extend(
-                    (psnr(luma(a), luma(b)), psnr(to_bgr(a), to_bgr(b)))
-                    for a, b in zip(frames, marked, strict=True))
-                for name, attack in ATTACKS.items():
-                    attacked = attack(marked)
-                    outcome = method.read(attacked, (width, height))
-                    if name == "none":
-                        t0 = time.perf_counter()
-                        method.detect(attacked)
-                        read_ms.setdefault((method.name, height), []).append(
-                            (time.perf_counter() - t0) * 1000)
-                    rows.append((method.name, f"{width}x{height}@{start}", name, outcome))
-                    if isinstance(method, Ours):
-                        wrong_key_tries += 1
-                        wrong_key_hits += method.wrong_key_present(attacked, other_key)
-                    print(f"  {method.name:10s} {width}x{height}@{start} {name:15s} "
-                          f"bits {outcome.bits:.3f} exact {outcome.exact}", file=sys.stderr,
-                          flush=True)
+            for seed in range(args.seeds):
+                seed_key, seed_payload = seeded(seed)
+                methods: list[Method] = [Ours(seed_key, seed_payload, width, height)]
+                if seed == 0:
+                    methods += baselines
+                for method in methods:
+                    marked = [method.embed(f) for f in frames]
+                    quality.setdefault(method.name, []).extend(
+                        (psnr(luma(a), luma(b)), psnr(to_bgr(a), to_bgr(b)))
+                        for a, b in zip(frames, marked, strict=True))
+                    clip = f"{width}x{height}@{start}" + (f" s{seed}" if args.seeds > 1 else "")
+                    for name, attack in attacks.items():
+                        attacked = attack(marked)
+                        outcome = method.read(attacked, (width, height))
+                        if name == "none":
+                            t0 = time.perf_counter()
+                            method.detect(attacked)
+                            read_ms.setdefault((method.name, height), []).append(
+                                (time.perf_counter() - t0) * 1000)
+                        rows.append((method.name, clip, name, outcome))
+                        if isinstance(method, Ours):
+                            wrong_key_tries += 1
+                            wrong_key_hits += method.wrong_key_present(attacked, other_key)
+                        print(f"  {method.name:10s} {clip} {name:17s} bits {outcome.bits:.3f} "
+                              f"exact {outcome.exact} first {outcome.first}", file=sys.stderr,
+                              flush=True)
 
     print()
     print("| method | clip | attack | bits@N | pre-ECC/frame | exact | first N |")
@@ -446,6 +516,16 @@ def main() -> None:
         print(f"| {method_name} | {clip} | {attack_name} | {o.bits:.3f} | {o.second:.3f} | "
               f"{'yes' if o.exact else 'no'} | {o.first or '-'} |")
     print("\n(* not among the goals)\n")
+    for name in (n for n in COMBINED if n in attacks):
+        for size in sizes:
+            width, height, _ = clip_size(size)
+            got = [o for m, c, a, o in rows
+                   if m == "streamgan" and a == name and c.startswith(f"{width}x{height}@")]
+            firsts = [o.first for o in got if o.first]
+            print(f"streamgan {name} at {width}x{height}: exact in {sum(o.exact for o in got)}"
+                  f" of {len(got)} clips; frames needed "
+                  f"{'/'.join(str(f) for f in firsts) if firsts else '-'}")
+    print()
 
     print("| method | PSNR Y dB (min) | PSNR RGB dB (min) | flat grey max change Y / RGB | "
           "embed ms per 720p frame median (p90) | read ms, N frames, 360p / 720p |")

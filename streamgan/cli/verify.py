@@ -14,6 +14,7 @@ from typing import Any
 
 from streamgan.safety.provenance import read_manifest
 from streamgan.safety.watermark import WatermarkKey, detect_file
+from streamgan.safety.watermark_detect import MAX_FILE_FRAMES
 
 
 def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -25,18 +26,20 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("file", type=Path, help="video or image to check")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--frames", type=int, default=30,
-                   help="frames to read for the watermark (default 30)")
+    p.add_argument("--frames", type=int, default=MAX_FILE_FRAMES,
+                   help="most frames to read for the watermark; reading stops as soon as "
+                   f"the mark is certain (default {MAX_FILE_FRAMES}, 0: the whole file)")
     p.add_argument("--watermark-key", type=Path, default=None, metavar="FILE",
                    help="watermark key to check with (default: yours, or "
                    "$STREAMGAN_WATERMARK_KEY)")
     p.set_defaults(run=run)
 
 
-def report(path: Path, key: WatermarkKey, frames: int = 30) -> dict[str, Any]:
-    """Watermark and manifest findings for ``path`` as one JSON-ready object."""
+def report(path: Path, key: WatermarkKey, frames: int = MAX_FILE_FRAMES) -> dict[str, Any]:
+    """Watermark and manifest findings for ``path`` as one JSON-ready object; ``frames``
+    caps the frames read (0: the whole file)."""
     manifest = read_manifest(path)  # raises InputError for unreadable files, first
-    detection = detect_file(path, key, max_frames=frames)
+    detection = detect_file(path, key, max_frames=frames if frames > 0 else None)
     bound = manifest.watermark_payload
     return {
         "file": str(path),

@@ -184,3 +184,13 @@ def test_verify_unreadable_file(capsys: pytest.CaptureFixture[str], tmp_path: Pa
         code = main(["verify", str(bad)])
         err = capsys.readouterr().err.strip()
         _assert_one_line_error(code, err, bad.name)
+
+
+@pytest.mark.parametrize("size", [(1, 1), (8, 300)])
+def test_verify_on_a_picture_too_small_for_a_watermark(tmp_path: Path, size: tuple[int, int],
+                                                       capsys: pytest.CaptureFixture[str]
+                                                       ) -> None:
+    path = tmp_path / "tiny.png"
+    Image.new("RGB", size, (90, 90, 90)).save(path)
+    assert main(["verify", str(path)]) == 1
+    one_line_error(capsys.readouterr().err, "tiny.png", f"{size[0]}x{size[1]}", "at least 16x16")
