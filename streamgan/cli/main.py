@@ -64,6 +64,8 @@ def _configure_logging(args: argparse.Namespace) -> None:
         level = logging.ERROR
     logging.basicConfig(level=level, format="streamgan: %(levelname)s: %(message)s",
                         stream=sys.stderr)
+    # A library's warnings.warn() is a log line like any other, never raw source text.
+    logging.captureWarnings(True)
 
 
 def _hide_native_stderr() -> None:

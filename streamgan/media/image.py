@@ -118,16 +118,19 @@ def open_image(source: ImageSource, draft_side: int | None = None,
     if Image.MAX_IMAGE_PIXELS is not None and Image.MAX_IMAGE_PIXELS < limit:
         Image.MAX_IMAGE_PIXELS = limit  # a limit raised by the user governs Pillow's too
     try:
-        with warnings.catch_warnings():
-            # Pillow's own bomb warning: replaced by the limit below, worded for users.
+        with warnings.catch_warnings(record=True) as caught:
+            # Pillow warns with raw text ("Corrupt EXIF data", its own bomb warning, which
+            # the limit below replaces): each becomes one log line naming the file.
+            warnings.simplefilter("always")
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             img = Image.open(io.BytesIO(file.data))
-        with img:
-            _check_size(path, img, min_side, limit)
-            if draft_side is not None:
-                _draft(img, draft_side)
-            img.load()
-            yield img
+            with img:
+                _check_size(path, img, min_side, limit)
+                if draft_side is not None:
+                    _draft(img, draft_side)
+                img.load()
+                _log_warnings(path, caught)
+                yield img
     except UnidentifiedImageError:
         raise InputError(f"{path}: not an image Pillow can read") from None
     except Image.DecompressionBombError:
@@ -136,6 +139,12 @@ def open_image(source: ImageSource, draft_side: int | None = None,
                          ) from None
     except (OSError, SyntaxError, ValueError, EOFError) as e:
         raise InputError(f"{path}: damaged image ({e})") from e
+
+
+def _log_warnings(path: Path, caught: list[warnings.WarningMessage]) -> None:
+    for warning in caught:
+        log.warning("%s: %s", path, str(warning.message).strip())
+    caught.clear()
 
 
 def _check_size(path: Path, img: Image.Image, min_side: int, limit: int) -> None:
