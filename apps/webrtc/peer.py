@@ -2,14 +2,16 @@
 
 A peer owns its RTCPeerConnection, its processed track (and so its tasks), its
 filter and the two worker threads the filter's stages run on. :meth:`Peer.close`
-runs on disconnect, ICE failure, a failed offer and server shutdown, and is safe
-to call more than once.
+runs on disconnect, ICE failure, a failed offer, a client that never connects
+(:meth:`Peer.close_unless_connected`) and server shutdown, and is safe to call more
+than once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import uuid
 from collections.abc import Callable
 
@@ -29,6 +31,10 @@ class Peer:
 
     def __init__(self, frame_filter: FrameFilter, threads: StageThreads) -> None:
         self.id = uuid.uuid4().hex[:12]
+        """For the log: the log is the operator's, so this one is not secret."""
+        self.key = secrets.token_urlsafe(18)
+        """Given only to the client in the answer: ``GET /stats?peer=KEY`` shows this
+        peer's counters to whoever holds it, and nobody else's."""
         self.filter = frame_filter
         self.threads = threads
         # No STUN: the server is reached directly (loopback page or the LAN).
@@ -37,6 +43,8 @@ class Peer:
         self._relay = MediaRelay()
         self._closed = asyncio.Event()
         self._closing = False
+        self._connected = asyncio.Event()
+        self._watchdog: asyncio.Task[None] | None = None
         self.on_closed: Callable[[], object] | None = None
         """Called once the peer is closed (the server forgets it)."""
         self.pc.on("track", self._on_track)
@@ -65,6 +73,24 @@ class Peer:
     def closed(self) -> asyncio.Event:
         return self._closed
 
+    @property
+    def connected(self) -> bool:
+        """Whether ICE and DTLS ever completed (a peer not yet connected is pending)."""
+        return self._connected.is_set()
+
+    def close_unless_connected(self, seconds: float) -> None:
+        """Close this peer if its client has not connected within ``seconds``: an
+        answered offer holds a filter, two threads and sockets, and a client that
+        never connects would otherwise keep them until ICE gives up (over a minute)."""
+        self._watchdog = asyncio.ensure_future(self._expire(seconds))
+
+    async def _expire(self, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(self._connected.wait(), seconds)
+        except TimeoutError:
+            log.info("peer %s: no connection within %g s, closing it", self.id, seconds)
+            await self.close()
+
     def _on_track(self, track: MediaStreamTrack) -> None:
         if track.kind == "video" and self.video is None:
             self.video = FilteredVideoTrack(track, self.filter, self.threads)
@@ -76,6 +102,8 @@ class Peer:
     async def _on_state(self) -> None:
         state = self.pc.connectionState
         log.info("peer %s: connection %s", self.id, state)
+        if state == "connected":
+            self._connected.set()
         if state in ("failed", "closed"):
             await self.close()
 
@@ -84,6 +112,8 @@ class Peer:
             await self._closed.wait()
             return
         self._closing = True
+        if self._watchdog is not None and self._watchdog is not asyncio.current_task():
+            self._watchdog.cancel()
         try:
             if self.video is not None:
                 self.video.stop()

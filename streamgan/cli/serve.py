@@ -33,17 +33,32 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
                    "(toon) or a checkpoint; repeatable")
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda"),
                    help="where styles run (default cpu)")
+    p.add_argument("--max-peers", type=int_range(1, 1000), default=None, metavar="N",
+                   help="connections at once; the next is refused with 503 "
+                   "(default: one per core)")
+    p.add_argument("--max-pending", type=int_range(1, 1000), default=8, metavar="N",
+                   help="answered offers whose client has not connected yet (default 8)")
+    p.add_argument("--connect-timeout", type=int_range(1, 3600), default=15,
+                   metavar="SECONDS",
+                   help="close an answered offer whose client has not connected by then "
+                   "(default 15)")
+    p.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                   help="a host name the page may be reached by besides --host and "
+                   "localhost (others are refused, against DNS rebinding); repeatable")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     try:  # aiortc and aiohttp load only for this command
-        from apps.webrtc.server import ServeSettings, serve
+        from apps.webrtc.server import PeerLimits, ServeSettings, default_max_peers, serve
     except ImportError as error:
         raise StreamganError(f"the web app cannot be loaded: {error}") from None
     settings = ServeSettings(host=args.host, port=args.port, targets=tuple(args.target),
                              trust=tuple(args.trust), engine=args.engine,
-                             styles=tuple(args.style), device=args.device)
+                             styles=tuple(args.style), device=args.device,
+                             limits=PeerLimits(args.max_peers or default_max_peers(),
+                                               args.max_pending, args.connect_timeout),
+                             allowed_hosts=tuple(args.allow_host))
 
     def ready(url: str) -> None:
         if not args.quiet:

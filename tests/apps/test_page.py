@@ -23,11 +23,12 @@ def test_page_script_and_stats_are_served(catalog: TargetCatalog) -> None:
             async with session.get(server.make_url("/stats"), params={"peer": "x"}) as one:
                 missing = one.status
             async with session.get(server.make_url("/stats")) as every:
-                return html, js, missing, await every.json()
+                return html, js, missing, {"status": every.status, **await every.json()}
 
     html, js, missing, stats = asyncio.run(run())
     for name in IDS:
         assert f'id="{name}"' in html
     assert "getStats" in js and "/offer" in js
     assert missing == 404
-    assert stats == {"peers": {}}
+    assert stats["status"] == 400 and "peers" not in stats  # no list of peers to anyone
+    assert "peer=KEY" in str(stats["error"])
