@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from streamgan import __version__
+from streamgan.cli import batch as batch_cmd
 from streamgan.cli import consent as consent_cmd
 from streamgan.cli import generate as generate_cmd
 from streamgan.cli import keys as keys_cmd
@@ -51,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     generate_cmd.add_parser(commands, parents=[common])
     train_cmd.add_parser(commands, parents=[common])
     translate_cmd.add_parser(commands, parents=[common])
+    batch_cmd.add_parser(commands, parents=[common])
     return parser
 
 

@@ -23,6 +23,7 @@ from streamgan.pipeline.stats import JobReport
 from streamgan.safety.marking import OutputMark, signed_output
 from streamgan.safety.provenance import COMPOSITE_ALGORITHMIC_MEDIA, EDITED
 from streamgan.translate.engine import EngineOptions, Translator
+from streamgan.translate.formats import LoadedGenerator
 from streamgan.translate.registry import resolve_model
 from streamgan.translate.session import TranslateSession, Worked
 
@@ -93,8 +94,13 @@ def _run_model(session: TranslateSession,
 
 
 def translate(source: Path, output: Path, settings: TranslateSettings | None = None,
-              progress: Progress | None = None) -> TranslateReport:
-    """Translate every frame of ``source`` with the model; write ``output``."""
+              progress: Progress | None = None,
+              model: LoadedGenerator | None = None) -> TranslateReport:
+    """Translate every frame of ``source`` with the model; write ``output``.
+
+    ``model`` is ``settings.model`` already loaded (a batch worker loads it once for
+    many videos); None loads it here.
+    """
     settings = settings or TranslateSettings()
     report = TranslateReport(output=output)
     started = time.perf_counter()
@@ -107,7 +113,7 @@ def translate(source: Path, output: Path, settings: TranslateSettings | None = N
         with times.stage("prepare"):
             info = reader.info
             _check_video(info)
-            loaded = resolve_model(settings.model)
+            loaded = model if model is not None else resolve_model(settings.model)
             translator = Translator(loaded, EngineOptions(device=settings.device,
                                                           size=settings.size))
         report.model = loaded.name

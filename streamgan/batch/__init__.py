@@ -1,0 +1,1 @@
+"""``streamgan batch``: many jobs on one machine or a Ray cluster, resumable."""
