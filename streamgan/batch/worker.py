@@ -134,7 +134,7 @@ class BatchWorker:
             from streamgan.generate.sample import generate
 
             clips = generate(job.settings())
-            result.frames = len(clips.clips)
+            result.frames = clips.frames
             result.watermark = list(clips.watermarks)
 
     def _model(self, name: str | None) -> Any:

@@ -67,6 +67,8 @@ class GenerateReport:
     seed: int = 0
     model: Path | None = None
     watermarks: list[str] = field(default_factory=list)
+    frames: int = 0
+    """Frames written, over all clips."""
 
 
 def prepare_folder(out: Path) -> None:
@@ -118,6 +120,7 @@ def generate(settings: GenerateSettings, progress: Progress | None = None) -> Ge
             stem = settings.out / f"clip-{index:03d}"
             report.clips.append(_write_clip(stem.with_suffix(".mp4"), layers.video,
                                             settings, report))
+            report.frames += len(layers.video)
             if settings.layers:
                 report.layers += _write_layers(stem, layers, settings, report)
             firsts.append(layers.video)
