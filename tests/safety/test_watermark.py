@@ -64,15 +64,17 @@ def psnr(a: NDArray[np.uint8], b: NDArray[np.uint8]) -> float:
     return 10 * float(np.log10(255**2 / mse))
 
 
-def h264(frames: list[NDArray[np.uint8]], crf: int) -> list[NDArray[np.uint8]]:
-    """Encode yuv420p frames with libx264 in memory and decode the lumas back."""
+def h264(frames: list[NDArray[np.uint8]], crf: int,
+         preset: str | None = "veryfast") -> list[NDArray[np.uint8]]:
+    """Encode yuv420p frames with libx264 in memory and decode the lumas back (``preset``
+    None: x264's default, as a re-sharing tool would use)."""
     height, width = frames[0].shape[0] * 2 // 3, frames[0].shape[1]
     buffer = io.BytesIO()
     with av.open(buffer, "w", format="mp4") as out:
         stream = out.add_stream("libx264", rate=25)
         assert isinstance(stream, VideoStream)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        stream.options = {"crf": str(crf), "preset": "veryfast"}
+        stream.options = {"crf": str(crf), **({"preset": preset} if preset else {})}
         for i, f in enumerate(frames):
             picture = av.VideoFrame.from_ndarray(f, format="yuv420p")
             picture.pts = i

@@ -3,7 +3,6 @@ and ``detect_file`` reading as many frames as it needs."""
 
 from __future__ import annotations
 
-import io
 from fractions import Fraction
 from pathlib import Path
 
@@ -11,7 +10,6 @@ import av
 import cv2
 import numpy as np
 import pytest
-from av.video.stream import VideoStream
 from numpy.typing import NDArray
 
 from streamgan.media.yuv import planes
@@ -24,6 +22,7 @@ from streamgan.safety.watermark import (
 )
 from streamgan.safety.watermark_detect import FIRST_CHECK, _lattice_scores
 from tests.conftest import SAMPLES
+from tests.safety.test_watermark import h264 as reencode
 
 KEY = WatermarkKey.from_bytes(bytes(range(32)))
 PAYLOAD = WatermarkPayload(output_id=0x5EC0DE42, consent=0x00ABCD)
@@ -62,23 +61,8 @@ def halve(yuv: NDArray[np.uint8]) -> NDArray[np.uint8]:
 
 
 def h264(frames: list[NDArray[np.uint8]], crf: int) -> list[NDArray[np.uint8]]:
-    """Encode with libx264 (default preset, as a re-sharing tool would) and decode lumas."""
-    height, width = frames[0].shape[0] * 2 // 3, frames[0].shape[1]
-    buffer = io.BytesIO()
-    with av.open(buffer, "w", format="mp4") as out:
-        stream = out.add_stream("libx264", rate=25)
-        assert isinstance(stream, VideoStream)
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        stream.options = {"crf": str(crf)}
-        for i, f in enumerate(frames):
-            picture = av.VideoFrame.from_ndarray(f, format="yuv420p")
-            picture.pts = i
-            out.mux(stream.encode(picture))
-        out.mux(stream.encode())
-    buffer.seek(0)
-    with av.open(buffer, "r") as decoded:
-        return [np.asarray(f.to_ndarray(format="yuv420p")[:height], np.uint8)
-                for f in decoded.decode(video=0)]
+    """Re-encode with libx264's default preset, as a re-sharing tool would."""
+    return reencode(frames, crf, preset=None)
 
 
 def test_survives_halving_then_h264_crf30(square_yuv: list[NDArray[np.uint8]]) -> None:
