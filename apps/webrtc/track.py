@@ -41,12 +41,12 @@ log = logging.getLogger(__name__)
 MARGIN_S = 0.003
 """Slack when taking a frame just in time: tracking may run this much longer than usual."""
 SMOOTHING = 0.2
+"""Weight of the newest stage time in the running estimates."""
 MAX_WAIT_S = 0.05
 """A frame that waited this long is dropped when a newer one waits behind it: the
 most a burst may add to latency."""
 MAX_WAITING = 4
 """Frames kept waiting at most; the oldest goes when another arrives."""
-"""Weight of the newest stage time in the running estimates."""
 
 
 @dataclass
