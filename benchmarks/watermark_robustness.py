@@ -441,7 +441,7 @@ def main() -> None:
                         help="16:9 heights and/or WxH square clips, e.g. 360,720,512x512")
     parser.add_argument("--attacks", default="",
                         help="comma-separated attack names (default: all): "
-                        + ", ".join(ATTACKS))
+                        + ", ".join(ATTACKS).replace("%", "%%"))
     parser.add_argument("--seeds", type=int, default=1,
                         help="keys and payloads per clip (runs); seed 0 is the usual one")
     parser.add_argument("--quick", action="store_true",
