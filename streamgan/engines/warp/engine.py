@@ -59,6 +59,7 @@ class WarpEngine(Engine):
         self.warp_settings = settings or WarpSettings()
         super().__init__(self.warp_settings)
         self._motion: MotionTransfer | None = None
+        self._mouth: MouthFiller | None = None
 
     # -- preparation -------------------------------------------------------------
     def prepare(self, target: Target) -> None:
@@ -111,6 +112,10 @@ class WarpEngine(Engine):
         self._mouth = MouthFiller(skin_colour(image, lm)) if s.mouth_fill else None
         self._rest_mouth = opening_area(lm)
         self._reference: NDArray[np.float64] | None = None
+
+    def reset(self) -> None:
+        if self._mouth is not None:
+            self._mouth.reset()
 
     # -- per frame ---------------------------------------------------------------
     def render(self, drive: Drive) -> Yuv420:

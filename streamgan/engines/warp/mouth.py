@@ -3,6 +3,12 @@
 A warp alone would stretch the lips across the gap. Instead the driver's own mouth
 interior (teeth, tongue, cavity) is mapped onto the target's new inner-lip opening
 with an affine fit, colour-matched to the target's skin, and feathered in.
+
+Only a mouth is copied. When something passes in front of the driver's mouth (a
+hand, a microphone, a cup), FaceMesh still places the lips, and their "interior" is
+the object: pasted, it showed as pale broken teeth in the colour of the object. So
+the interior is checked first (:func:`foreign_fraction`), and an occluded one is
+replaced by the last interior that looked like a mouth, warped to the current lips.
 """
 
 from __future__ import annotations
@@ -34,6 +40,27 @@ def skin_colour(rgb: NDArray[np.uint8], lm: Landmarks) -> NDArray[np.float64]:
     return np.asarray(np.concatenate(samples).mean(0), np.float64)
 
 
+FOREIGN_MAX = 0.2
+"""Share of an interior's pixels that may look like no part of a mouth before it is
+taken for an occluder."""
+_MOUTH_HUES = 25, 160
+"""OpenCV hues (0-180) outside this range are reds to orange: lips, tongue, gums, skin."""
+
+
+def foreign_fraction(patch: NDArray[np.uint8], mask: NDArray[np.float32]) -> float:
+    """The share of the masked pixels no mouth has: clearly coloured (saturated, lit)
+    in a hue other than the reds and oranges of lips, tongue and skin. Teeth are
+    unsaturated, the cavity dark: both count as mouth. A bare hand is skin-coloured
+    and not caught by this test."""
+    inside = mask > 0.5
+    if int(inside.sum()) < 16:
+        return 0.0
+    hsv = cv2.cvtColor(patch, cv2.COLOR_RGB2HSV)[inside]
+    hue, saturation, value = hsv[:, 0], hsv[:, 1], hsv[:, 2]
+    other_hue = (hue > _MOUTH_HUES[0]) & (hue < _MOUTH_HUES[1])
+    return float(np.mean(other_hue & (saturation > 90) & (value > 60)))
+
+
 def opening_area(lm: Landmarks) -> float:
     """Area of the inner-lip polygon in pixels."""
     return float(cv2.contourArea(lm[_RING, :2].astype(np.float32)))
@@ -47,10 +74,18 @@ class MouthFiller:
         self.target_skin = target_skin
         self.feather = feather
         self.tint = tint
+        self._last_mouth: tuple[NDArray[np.uint8], Landmarks] | None = None
+        """The last driver frame (and its landmarks) whose interior looked like a mouth."""
+        self.occluded_frames = 0
+        """Frames whose driver interior was refused as an occluder."""
+
+    def reset(self) -> None:
+        self._last_mouth = None
 
     def render(self, driver_rgb: NDArray[np.uint8], driver_lm: Landmarks, out_lm: Landmarks,
                size: tuple[int, int]) -> tuple[Roi, NDArray[np.uint8], NDArray[np.float32]] | None:
-        """The interior as (roi, rgb patch, alpha patch in 0..1) or None if the mouth is shut.
+        """The interior as (roi, rgb patch, alpha patch in 0..1) or None if the mouth is
+        shut, or occluded with no earlier mouth to show instead.
 
         ``out_lm`` are the target's landmarks in the output frame, ``size`` its (w, h).
         """
@@ -61,19 +96,37 @@ class MouthFiller:
         roi = even_roi(np.vstack([ring_out.min(0) - pad, ring_out.max(0) + pad]), *size)
         if roi.width < 4 or roi.height < 4:
             return None
-        ring_drv = driver_lm[_RING, :2].astype(np.float32)
         local = (ring_out - (roi.x0, roi.y0)).astype(np.float32)
-        affine, _ = cv2.estimateAffine2D(ring_drv, local, method=cv2.LMEDS)
-        if affine is None:
-            return None
-        patch = cv2.warpAffine(driver_rgb, affine, (roi.width, roi.height),
-                               flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        patch = self._match(patch, skin_colour(driver_rgb, driver_lm))
         mask = np.zeros((roi.height, roi.width), np.float32)
         cv2.fillPoly(mask, [np.round(local * 4).astype(np.int32)], 1.0, cv2.LINE_AA, shift=2)
+        patch = self._interior(driver_rgb, driver_lm, local, roi)
+        if patch is None:
+            return None
+        if foreign_fraction(patch, mask) > FOREIGN_MAX:
+            self.occluded_frames += 1
+            if self._last_mouth is None:
+                return None
+            patch = self._interior(*self._last_mouth, local, roi)
+            if patch is None:
+                return None
+        else:
+            self._last_mouth = (driver_rgb, driver_lm)
+        patch = self._match(patch, skin_colour(*(self._last_mouth or (driver_rgb, driver_lm))))
         if self.feather > 0:
             mask = cv2.GaussianBlur(mask, (0, 0), self.feather)
         return roi, patch, mask
+
+    @staticmethod
+    def _interior(driver_rgb: NDArray[np.uint8], driver_lm: Landmarks,
+                  local: NDArray[np.float32], roi: Roi) -> NDArray[np.uint8] | None:
+        """The driver's inner-lip region, mapped onto ``local`` (the output lips)."""
+        ring_drv = driver_lm[_RING, :2].astype(np.float32)
+        affine, _ = cv2.estimateAffine2D(ring_drv, local, method=cv2.LMEDS)
+        if affine is None:
+            return None
+        return np.asarray(cv2.warpAffine(driver_rgb, affine, (roi.width, roi.height),
+                                         flags=cv2.INTER_LINEAR,
+                                         borderMode=cv2.BORDER_REPLICATE), np.uint8)
 
     def _match(self, patch: NDArray[np.uint8], driver_skin: NDArray[np.float64]
                ) -> NDArray[np.uint8]:
