@@ -224,6 +224,29 @@ def _occluded(animator: ms.DriverAnimator, lm: NDArray[np.float64], out: Path) -
     log.info("wrote %s", out / "occluded.mp4")
 
 
+def face_region(target: Path) -> NDArray[np.bool_]:
+    """The target's face oval, widened by 7 px: where a copied occluder would show."""
+    from streamgan.pipeline.target import load_target
+
+    loaded = load_target(target)
+    face = np.zeros(loaded.image.shape[:2], np.uint8)
+    cv2.fillPoly(face, [loaded.landmarks[list(ms.lmk.FACE_OVAL), :2].astype(np.int32)], 1)
+    return np.asarray(cv2.dilate(face, np.ones((15, 15), np.uint8)), bool)
+
+
+def glove_pixels(video: Path, region: NDArray[np.bool_]) -> list[int]:
+    """Per frame, how many pixels inside ``region`` have the glove's blue: how much of
+    the occluder a video shows there (the driver itself: the whole hand)."""
+    counts = []
+    with av.open(str(video)) as container:
+        for frame in container.decode(video=0):
+            rgb = frame.to_ndarray(format="rgb24").astype(np.int32)
+            r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+            blue = (b > r + 80) & (b > g + 50)
+            counts.append(int((blue & region[: rgb.shape[0], : rgb.shape[1]]).sum()))
+    return counts
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", nargs="?", type=Path,

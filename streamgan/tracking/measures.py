@@ -52,6 +52,36 @@ class VideoMeasures:
     def frames(self) -> int:
         return len(self.landmarks)
 
+    def amplitude(self, name: str) -> float:
+        """How far a channel moves over the clip: its 2nd to 98th percentile range
+        (a reviewer's "does the output blink as deeply as the driver")."""
+        values = self.channel(name)
+        values = values[~np.isnan(values)]
+        if values.size == 0:
+            return float("nan")
+        return float(np.percentile(values, 98) - np.percentile(values, 2))
+
+    def jitter(self) -> float:
+        """Shimmer: RMS second difference of the landmarks between consecutive tracked
+        frames, in face heights. A still face scores its tracking noise; an output
+        shakier than its driver scores higher than the driver."""
+        marks = [m for m in self.landmarks if m is not None]
+        if len(marks) < 3:
+            return float("nan")
+        points = np.stack([m[:, :2] for m in marks])
+        second = points[2:] - 2 * points[1:-1] + points[:-2]
+        height = float(np.median([L.face_height(m) for m in marks]))
+        return float(np.sqrt((second ** 2).sum(-1).mean())) / height
+
+    def follows(self, other: VideoMeasures, name: str) -> float:
+        """Pearson correlation of a channel with ``other``'s over frames both tracked."""
+        a, b = self.channel(name), other.channel(name)
+        n = min(len(a), len(b))
+        both = ~np.isnan(a[:n]) & ~np.isnan(b[:n])
+        if both.sum() < 3:
+            return float("nan")
+        return float(np.corrcoef(a[:n][both], b[:n][both])[0, 1])
+
 
 def measure_video(path: Path, max_side: int | None = None) -> VideoMeasures:
     """Track every frame of ``path`` (unsmoothed, so the measures are the raw truth)."""
