@@ -109,8 +109,8 @@ class MouthFiller:
             patch = self._interior(*self._last_mouth, local, roi)
             if patch is None:
                 return None
-        else:
-            self._last_mouth = (driver_rgb, driver_lm)
+        else:  # copied: a caller may reuse its frame buffer for the next frame
+            self._last_mouth = (driver_rgb.copy(), driver_lm.copy())
         patch = self._match(patch, skin_colour(*(self._last_mouth or (driver_rgb, driver_lm))))
         if self.feather > 0:
             mask = cv2.GaussianBlur(mask, (0, 0), self.feather)
