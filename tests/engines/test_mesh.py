@@ -14,7 +14,7 @@ def test_translated_points_give_an_exact_shift_inside_and_identity_at_the_edge()
     border, inner, roi = _scene()
     src = np.vstack([border, inner])
     dst = np.vstack([border, inner + (6, -4)])
-    m = backward_map(src, dst, roi, step=3, detail=Roi(180, 130, 320, 270), detail_step=2).luma()
+    m = backward_map(src, dst, roi, step=3, details=[(Roi(180, 130, 320, 270), 2)]).luma()
     assert m.shape == (roi.height, roi.width, 2) and m.dtype == np.float32
     # A pixel well inside the moved cloud samples the source 6 px left, 4 px down.
     np.testing.assert_allclose(m[200 - 50, 250 - 100], (244, 204), atol=0.05)
@@ -40,7 +40,7 @@ def test_chroma_map_is_the_luma_map_on_the_half_plane() -> None:
     border, inner, roi = _scene()
     src = np.vstack([border, inner])
     dst = np.vstack([border, inner + (6, -4)])
-    dense = backward_map(src, dst, roi, step=3, detail=Roi(180, 130, 320, 270), detail_step=2)
+    dense = backward_map(src, dst, roi, step=3, details=[(Roi(180, 130, 320, 270), 2)])
     c = dense.chroma()
     half = roi.half
     assert c.shape == (half.height, half.width, 2)

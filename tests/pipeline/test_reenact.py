@@ -63,14 +63,33 @@ def test_driver_audio_kept_in_sync(run: tuple[Path, ReenactReport]) -> None:
     assert got == want  # copied, not re-encoded
 
 
-@pytest.mark.parametrize("channel", ["yaw", "pitch", "eye", "mouth"])
-def test_output_follows_the_driver(channel: str, driver_measures: VideoMeasures,
+@pytest.mark.parametrize(("channel", "least"), [("yaw", 0.9), ("pitch", 0.9), ("eye", 0.85),
+                                              ("mouth", 0.9)])
+def test_output_follows_the_driver(channel: str, least: float, driver_measures: VideoMeasures,
                                    output_measures: VideoMeasures) -> None:
+    """The eye's bound is lower: FaceMesh reads open lids differently on two faces
+    turned alike (the residual follows the head's yaw), measured r 0.92-0.94 on a dev
+    machine and 0.90 on CI's; how deeply and when it blinks is tested below."""
     drv, out = driver_measures.channel(channel), output_measures.channel(channel)
     ok = ~np.isnan(drv) & ~np.isnan(out)
     assert ok.mean() > 0.98  # the output's face is tracked in (nearly) every frame
     r = np.corrcoef(drv[ok], out[ok])[0, 1]
-    assert r >= 0.9, f"{channel}: correlation {r:.3f}"
+    assert r >= least, f"{channel}: correlation {r:.3f}"
+
+
+def test_output_blinks_as_deeply_and_when_the_driver_does(
+        driver_measures: VideoMeasures, output_measures: VideoMeasures) -> None:
+    depth = output_measures.amplitude("eye") / driver_measures.amplitude("eye")
+    assert 0.9 <= depth <= 1.25, f"blink depth {depth:.2f} of the driver's"
+    drv, out = driver_measures.channel("eye"), output_measures.channel("eye")
+    drv_open, out_open = np.nanmedian(drv), np.nanmedian(out)
+    shut = drv < drv_open - 0.6 * driver_measures.amplitude("eye")
+    open_ = np.abs(drv - drv_open) < 0.1 * driver_measures.amplitude("eye")
+    assert shut.sum() >= 6 and open_.sum() >= 50  # the sample blinks four times
+    # Where the driver is shut the output's lids are well down; where open, up.
+    out_depth = (out_open - out) / output_measures.amplitude("eye")
+    assert np.nanmedian(out_depth[shut]) > 0.6
+    assert np.nanpercentile(out_depth[open_], 95) < 0.3
 
 
 def _shape(lm: np.ndarray) -> np.ndarray:

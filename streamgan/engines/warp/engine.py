@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from streamgan.engines.base import Drive, Engine, EngineSettings, Target
+from streamgan.engines.warp.eyes import EYES, LidPlate
 from streamgan.engines.warp.layers import split_layers
 from streamgan.engines.warp.mesh import (
     DenseMap,
@@ -48,6 +49,8 @@ class WarpSettings(EngineSettings):
     coarse_pixels: float = 24.0
     """...and by this for the hair, neck and background around it."""
     mouth_fill: bool = True
+    shut_lids: bool = True
+    """Closing eyes show the plate's lids of skin, not the lash strip stretched."""
 
 
 class WarpEngine(Engine):
@@ -109,6 +112,7 @@ class WarpEngine(Engine):
         self._luma_alpha = np.ascontiguousarray(np.dstack([ty, layers.alpha]))
         self._chroma_alpha = np.ascontiguousarray(np.dstack([tu, tv, alpha_half]))
         self._bg_luma, self._bg_u, self._bg_v = by, bu, bv
+        self._lids = LidPlate(image, lm) if s.shut_lids else None
         self._mouth = MouthFiller(skin_colour(image, lm)) if s.mouth_fill else None
         self._rest_mouth = opening_area(lm)
         self._reference: NDArray[np.float64] | None = None
@@ -134,24 +138,43 @@ class WarpEngine(Engine):
         moved = np.vstack([motion.landmarks[:, :2], ring])
         moved = np.clip(moved, (roi.x0 + 1, roi.y0 + 1), (roi.x1 - 2, roi.y1 - 2))
         dst = np.vstack([moved, self._fixed])
+        src, eyes = self._src, motion.eyes
+        if len(eyes.resampled) or len(eyes.hidden):
+            src = src.copy()
+            src[eyes.resampled] = eyes.sources[:, :2]
+            keep = np.ones(len(src), bool)
+            keep[eyes.hidden] = False
+            src, dst = src[keep], dst[keep]
         face = motion.landmarks[:, :2]
         detail = even_roi(np.vstack([face.min(0) - self._face_margin,
                                      face.max(0) + self._face_margin]), *self.size)
-        mapping = backward_map(self._src, dst, roi, self._coarse_step, detail, self._step)
-        self._composite(out, roi, mapping)
+        details = [(detail, self._step)] + [(r, 1) for r in self._eye_rois(motion.landmarks)]
+        mapping = backward_map(src, dst, roi, self._coarse_step, details)
+        self._composite(out, roi, mapping, eyes.openness)
         if self._mouth is not None and opening_area(motion.landmarks) > self._rest_mouth + 2.0:
             self._fill_mouth(out, drive, motion.landmarks)
         return out
 
-    def _composite(self, out: Yuv420, roi: Roi, mapping: DenseMap) -> None:
+    def _eye_rois(self, landmarks: NDArray[np.float64]) -> list[Roi]:
+        """Each eye's box, mapped at every pixel: a closing lid's gap is thinner than the
+        face's grid step, and interpolating across it would leave the eye half open."""
+        margin = 2 * self._step
+        return [even_roi(np.vstack([pts.min(0) - margin, pts.max(0) + margin]), *self.size)
+                for pts in (landmarks[list(sum(eye, ())), :2] for eye in EYES)]
+
+    def _composite(self, out: Yuv420, roi: Roi, mapping: DenseMap,
+                   openness: tuple[float, ...]) -> None:
         """Person layer warped by ``mapping`` over the background plate, inside ``roi``."""
         y, u, v = planes(out)
-        luma, alpha = cv2.split(cv2.remap(self._luma_alpha, mapping.luma(), None,
+        luma_alpha, chroma_alpha = self._luma_alpha, self._chroma_alpha
+        if self._lids is not None:
+            luma_alpha, chroma_alpha = self._lids.apply(luma_alpha, chroma_alpha, openness)
+        luma, alpha = cv2.split(cv2.remap(luma_alpha, mapping.luma(), None,
                                           cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE))
         ys, xs = roi.slices
         y[ys, xs] = _blend(self._bg_luma[ys, xs], luma, alpha)
         half = roi.half
-        cu, cv, alpha_half = cv2.split(cv2.remap(self._chroma_alpha, mapping.chroma(), None,
+        cu, cv, alpha_half = cv2.split(cv2.remap(chroma_alpha, mapping.chroma(), None,
                                                  cv2.INTER_LINEAR,
                                                  borderMode=cv2.BORDER_REPLICATE))
         hs, hx = half.slices

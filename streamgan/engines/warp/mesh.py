@@ -11,6 +11,7 @@ applies it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -179,25 +180,26 @@ class Grid:
 
 @dataclass(frozen=True)
 class DenseMap:
-    """A coarse grid over the whole roi, and optionally a fine one over the face."""
+    """A coarse grid over the whole roi and finer ones laid over it, in order: the face,
+    then the eyes, where a lid's gap is thinner than the face's step."""
 
     coarse: Grid
-    fine: Grid | None = None
+    fine: tuple[Grid, ...] = ()
 
     def luma(self) -> NDArray[np.float32]:
         """``(roi.height, roi.width, 2)``: for each output pixel, the source (x, y)."""
         mapping = self.coarse.luma()
-        if self.fine is not None:
-            ys, xs = _inside(self.fine.roi, self.coarse.roi)
-            mapping[ys, xs] = self.fine.luma()
+        for grid in self.fine:
+            ys, xs = _inside(grid.roi, self.coarse.roi)
+            mapping[ys, xs] = grid.luma()
         return mapping
 
     def chroma(self) -> NDArray[np.float32]:
         """The same map for the half-resolution chroma planes over ``roi.half``."""
         mapping = self.coarse.chroma()
-        if self.fine is not None:
-            ys, xs = _inside(self.fine.roi.half, self.coarse.roi.half)
-            mapping[ys, xs] = self.fine.chroma()
+        for grid in self.fine:
+            ys, xs = _inside(grid.roi.half, self.coarse.roi.half)
+            mapping[ys, xs] = grid.chroma()
         return mapping
 
 
@@ -207,20 +209,20 @@ def _inside(inner: Roi, outer: Roi) -> tuple[slice, slice]:
 
 
 def backward_map(src: Points2, dst: Points2, roi: Roi, step: int,
-                 detail: Roi | None = None, detail_step: int = 2) -> DenseMap:
+                 details: Sequence[tuple[Roi, int]] = ()) -> DenseMap:
     """Where each output pixel of ``roi`` samples the source.
 
-    The map is sampled every ``step`` pixels, and every ``detail_step`` pixels inside
-    ``detail`` (the face, where lids and lips need the precision).
+    The map is sampled every ``step`` pixels, and inside each ``(roi, step)`` of
+    ``details`` at that roi's own step; later details are laid over earlier ones.
     """
     affine = PiecewiseAffine(src, dst)
-    fine = None
-    if detail is not None:
+    fine = []
+    for detail, detail_step in details:
         inner = Roi(max(detail.x0, roi.x0), max(detail.y0, roi.y0),
                     min(detail.x1, roi.x1), min(detail.y1, roi.y1))
         if inner.width > 0 and inner.height > 0:
-            fine = affine.sample(inner, detail_step)
-    return DenseMap(affine.sample(roi, step), fine)
+            fine.append(affine.sample(inner, detail_step))
+    return DenseMap(affine.sample(roi, step), tuple(fine))
 
 
 def ellipse_points(center: NDArray[np.float64], axes: tuple[float, float], count: int,

@@ -13,11 +13,12 @@ absolute positions, so the target keeps its face shape:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
 
+from streamgan.engines.warp.eyes import place_iris
 from streamgan.tracking import landmarks as lm_idx
 from streamgan.tracking.landmarks import Landmarks
 from streamgan.tracking.pose import Similarity, fit_head_pose
@@ -39,9 +40,17 @@ class MotionSettings:
     pose: float = 1.0
     expression: float = 1.0
     max_eye_ratio: float = 1.4
-    eye_shut_ratio: float = 0.35
-    """FaceMesh reads a shut eye at about a third of its open height, never 0: driver
-    openings at or below this fraction of the reference count as fully shut."""
+    eye_shut_ratio: float = 0.42
+    """FaceMesh reads a shut eye at about half its open height, never 0 (0.44-0.55 on
+    the sample drivers' blinks, 0.3-0.55 on this engine's shut renders): driver
+    openings at or below this fraction of the reference count as fully shut. 0.42 makes
+    the output's blink depth, read by FaceMesh, the driver's (1.06 on the sample, 0.97
+    on the near-still webcam clip; 0.35 gives 0.89, 0.5 gives 1.3)."""
+    shut_gap: float = 0.5
+    """Pixels left between a shut eye's lids: lid points that coincide would merge into
+    one mesh vertex and drag the eye's interior over the lid."""
+    iris_hidden_below: float = 0.5
+    """Lid openness (fraction of the target's) below which the iris leaves the mesh."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +60,25 @@ class TargetMotion:
     landmarks: Landmarks
     head: Similarity
     """Target-frame head motion; control points around the head follow it."""
+    eyes: EyeMotion = field(default_factory=lambda: EyeMotion())
+
+
+def _no_points() -> NDArray[np.intp]:
+    return np.zeros(0, np.intp)
+
+
+@dataclass(frozen=True)
+class EyeMotion:
+    """What the eyes need beyond moved landmarks."""
+
+    openness: tuple[float, ...] = (1.0, 1.0)
+    """Each eye's lid opening (right, left) as a fraction of the target's own."""
+    resampled: NDArray[np.intp] = field(default_factory=_no_points)
+    """Points that sample somewhere other than their own place in the target..."""
+    sources: Landmarks = field(default_factory=lambda: np.zeros((0, 3)))
+    """...and where (an iris pulled along by the gaze)."""
+    hidden: NDArray[np.intp] = field(default_factory=_no_points)
+    """Points to leave out of the mesh: the iris of an eye that is nearly shut."""
 
 
 def _eye_ratio(points: Landmarks, upper: NDArray[np.int_], lower: NDArray[np.int_]) -> float:
@@ -111,7 +139,7 @@ class MotionTransfer:
         delta = (normalised - self._reference) * s.expression
         m = self._to_target
         shaped = self.target + m.scale * delta @ m.rotation.T
-        shaped = self._set_eyelids(shaped, normalised)
+        shaped, eyes = self._set_eyes(shaped, normalised)
         shaped = self._keep_lips_apart(shaped)
         # Head motion, expressed in the target's own frame: M . P . M^-1.
         head = _slerp_identity(pose, s.pose)
@@ -120,20 +148,40 @@ class MotionTransfer:
         scale = head.scale
         translation = m.apply(head.apply(m_inv.translation[None]))[0]
         target_head = Similarity(scale, rotation, translation)
-        return TargetMotion(target_head.apply(shaped), target_head)
+        return TargetMotion(target_head.apply(shaped), target_head, eyes)
 
-    def _set_eyelids(self, shaped: Landmarks, normalised: Landmarks) -> Landmarks:
+    def _set_eyes(self, shaped: Landmarks, normalised: Landmarks
+                  ) -> tuple[Landmarks, EyeMotion]:
         """Each upper-lid point sits at the driver's opening ratio above its lower-lid
-        point (the target's own eye shape, scaled); the iris closes with the lids."""
+        point (the target's own eye shape, scaled); the iris hides behind the lids."""
         out = shaped.copy()
+        s, target = self.settings, self.target
+        pulled: list[NDArray[np.int_]] = []
+        sources: list[Landmarks] = []
+        hidden: list[NDArray[np.int_]] = []
+        openness: list[float] = []
         for (upper, lower, iris), ref_gap in zip(_EYES, self._ref_eye, strict=True):
-            shut = self.settings.eye_shut_ratio
-            ratio = (_eye_ratio(normalised, upper, lower) / ref_gap - shut) / (1.0 - shut)
-            ratio = float(np.clip(ratio, 0.0, self.settings.max_eye_ratio))
-            out[upper] = shaped[lower] + ratio * (self.target[upper] - self.target[lower])
-            lid = shaped[lower].mean(0)
-            out[iris] = lid + min(ratio, 1.0) * (shaped[iris] - lid)
-        return out
+            ratio = (_eye_ratio(normalised, upper, lower) / ref_gap - s.eye_shut_ratio)
+            ratio = float(np.clip(ratio / (1.0 - s.eye_shut_ratio), 0.0, s.max_eye_ratio))
+            gap = target[upper] - target[lower]
+            floor = s.shut_gap / np.maximum(np.linalg.norm(gap[:, :2], axis=1), 1e-6)
+            out[upper] = shaped[lower] + np.maximum(ratio, floor)[:, None] * gap
+            openness.append(min(ratio, 1.0))
+            placed = place_iris(target[iris], shaped[iris], (target[upper], target[lower]),
+                                (out[upper], out[lower]), min(ratio, 1.0),
+                                s.iris_hidden_below)
+            out[iris] = placed.destination
+            if placed.source is None:
+                hidden.append(iris)
+            else:
+                pulled.append(iris)
+                sources.append(placed.source)
+        def indices(parts: list[NDArray[np.int_]]) -> NDArray[np.intp]:
+            return np.concatenate(parts).astype(np.intp) if parts else _no_points()
+
+        return out, EyeMotion(tuple(openness), indices(pulled),
+                              np.concatenate(sources) if sources else np.zeros((0, 3)),
+                              indices(hidden))
 
     def _keep_lips_apart(self, shaped: Landmarks) -> Landmarks:
         """The inner lower lip never crosses the upper one further than it does at rest."""
