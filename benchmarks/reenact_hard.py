@@ -18,43 +18,30 @@ unchanged (amplitudes and correlations near 0: an output that does not move).
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import logging
 import os
 import platform
 import sys
 import tempfile
+from fractions import Fraction
 from pathlib import Path
-from types import ModuleType
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from streamgan.media import VideoWriter, read_image  # noqa: E402
 from streamgan.pipeline.reenact import ReenactSettings, reenact  # noqa: E402
 from streamgan.tracking.measures import VideoMeasures, measure_video  # noqa: E402
-from tests.conftest import SAMPLE_TRUST, SAMPLES  # noqa: E402
+from tests.conftest import SAMPLE_TRUST, SAMPLES, sample_script  # noqa: E402
 
 log = logging.getLogger("reenact_hard")
 
 
-def _maker() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("make_hard_clips",
-                                                  REPO / "samples" / "make_hard_clips.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def still_video(folder: Path, frames: int) -> Path:
     """The control that never moves: the target as a video of the same length."""
-    from streamgan.media import VideoWriter, read_image
-
     rgb = read_image(SAMPLES / "target.png")
     rgb = rgb[: rgb.shape[0] // 2 * 2, : rgb.shape[1] // 2 * 2]
-    from fractions import Fraction
-
     path = folder / "still_target.mp4"
     with VideoWriter(path, width=rgb.shape[1], height=rgb.shape[0],
                      time_base=Fraction(1, 25), rate=Fraction(25)) as writer:
@@ -82,7 +69,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.keep or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
-        maker = _maker()
+        maker = sample_script("make_hard_clips")
         maker.generate(folder)
         settings = ReenactSettings(trust=(SAMPLE_TRUST,), audio=False)
         for clip in maker.CLIPS:

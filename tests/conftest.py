@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -82,6 +83,18 @@ def astronaut_landmarks(astronaut: NDArray[np.uint8]) -> Landmarks:
     from streamgan.tracking.facemesh import detect_still
 
     return detect_still(astronaut)[0]
+
+
+def sample_script(name: str) -> ModuleType:
+    """One of the scripts in ``samples/`` (not a package) loaded as a module, e.g. the
+    hard-clip maker whose helpers the tests and benchmarks share."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, SAMPLES / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def cut_video(src: Path, dst: Path, frames: int, blank: range = range(0)) -> Path:

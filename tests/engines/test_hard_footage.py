@@ -10,33 +10,22 @@ amplitude here) are measured by ``benchmarks/reenact_hard.py``, not asserted.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from streamgan.pipeline.reenact import ReenactSettings, reenact
 from streamgan.tracking.measures import measure_video
-from tests.conftest import REPO, SAMPLE_TRUST, SAMPLES
+from tests.conftest import SAMPLE_TRUST, SAMPLES, sample_script
 
 pytestmark = pytest.mark.slow
-
-
-def _load_maker() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("make_hard_clips",
-                                                  REPO / "samples" / "make_hard_clips.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
 def clips(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("hard")
-    _load_maker().generate(folder)
+    sample_script("make_hard_clips").generate(folder)
     settings = ReenactSettings(trust=(SAMPLE_TRUST,), audio=False)
     for name in ("still_webcam", "occluded"):
         reenact(folder / f"{name}.mp4", SAMPLES / "target.png", folder / f"out_{name}.mp4",
@@ -56,7 +45,7 @@ def test_an_occluded_mouth_never_copies_the_occluder(clips: Path) -> None:
     covered = json.loads((clips / "occluded.json").read_text())["covered"]
     assert sum(row["mouth"] for row in covered) >= 20
     # Control: measured on the driver itself, the glove is there in every covered frame.
-    maker = _load_maker()
+    maker = sample_script("make_hard_clips")
     face = maker.face_region(SAMPLES / "target.png")
     assert sum(n > 1000 for n in maker.glove_pixels(clips / "occluded.mp4", face)) >= 30
     assert max(maker.glove_pixels(clips / "out_occluded.mp4", face)) <= 5
