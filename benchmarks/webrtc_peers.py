@@ -35,10 +35,10 @@ from pathlib import Path
 
 import aiohttp
 import av
-from aiortc import MediaStreamTrack, RTCPeerConnection
+from aiortc import MediaStreamTrack
 from aiortc.mediastreams import MediaStreamError
 
-from apps.webrtc.client import LoopTrack, connect
+from apps.webrtc.client import LoopTrack, connect, video_offer_sdp
 from apps.webrtc.ice import use_loopback_candidates
 
 log = logging.getLogger("webrtc_peers")
@@ -167,17 +167,8 @@ async def peers_run(url: str, pid: int, n: int, fps: float, seconds: float,
                  stats.get("frames_sent", -1), stats.get("frames_dropped", -1))
 
 
-async def offer_sdp() -> str:
-    pc = RTCPeerConnection()
-    pc.addTransceiver("video", direction="sendrecv")
-    await pc.setLocalDescription(await pc.createOffer())
-    sdp: str = pc.localDescription.sdp
-    await pc.close()
-    return sdp
-
-
 async def stale_run(url: str, pid: int, count: int, timeout_s: float) -> None:
-    body = json.dumps({"sdp": await offer_sdp(), "type": "offer", "filter": "reenact"})
+    body = json.dumps({"sdp": await video_offer_sdp(), "type": "offer", "filter": "reenact"})
     statuses: dict[int, int] = {}
     await asyncio.sleep(1.0)
     before = usage(pid)

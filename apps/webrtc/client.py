@@ -63,6 +63,17 @@ class Connection:
         await self.pc.close()
 
 
+async def video_offer_sdp() -> str:
+    """A real aiortc offer sending video (VP8/H264, ICE credentials, fingerprints), for
+    probing the server's offer handling without a media track."""
+    pc = RTCPeerConnection()
+    pc.addTransceiver("video", direction="sendrecv")
+    await pc.setLocalDescription(await pc.createOffer())
+    sdp: str = pc.localDescription.sdp
+    await pc.close()
+    return sdp
+
+
 async def post_offer(session: aiohttp.ClientSession, url: str,
                      body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     async with session.post(url, json=body) as response:

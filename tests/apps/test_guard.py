@@ -16,10 +16,9 @@ import aiohttp
 import av
 import pytest
 from aiohttp.test_utils import TestServer
-from aiortc import RTCPeerConnection
 
 from apps.webrtc import TargetCatalog, create_app
-from apps.webrtc.client import LoopTrack, connect
+from apps.webrtc.client import LoopTrack, connect, video_offer_sdp
 from apps.webrtc.offer import OfferError, check_sdp, parse_offer
 from apps.webrtc.server import PEERS, HostPolicy, PeerLimits
 from tests.apps.conftest import WAIT, receive
@@ -31,15 +30,7 @@ INTERNAL = ("StopIteration", "coroutine", "Traceback", "Exception", "NoneType")
 @pytest.fixture(scope="session")
 def offer_sdp() -> str:
     """A real aiortc offer sending video (VP8/H264, ICE credentials, fingerprints)."""
-    async def make() -> str:
-        pc = RTCPeerConnection()
-        pc.addTransceiver("video", direction="sendrecv")
-        await pc.setLocalDescription(await pc.createOffer())
-        sdp: str = pc.localDescription.sdp
-        await pc.close()
-        return sdp
-
-    return asyncio.run(make())
+    return asyncio.run(video_offer_sdp())
 
 
 def _without(sdp: str, *prefixes: str) -> str:
