@@ -93,3 +93,32 @@ def test_open_eyes_leave_the_texture_alone_and_shut_ones_become_skin(
     other = np.round(portrait_landmarks[L.LEFT_IRIS[0], :2]).astype(int)
     assert shut_luma[iris[1], iris[0], 0] > y[iris[1], iris[0]] + 30  # dark iris -> skin
     assert shut_luma[other[1], other[0], 0] == y[other[1], other[0]]  # the open eye
+
+
+def test_a_glove_over_an_eye_is_seen_and_the_eye_keeps_its_last_opening(
+        portrait: np.ndarray, portrait_landmarks: np.ndarray,
+        astronaut_landmarks: np.ndarray) -> None:
+    import cv2
+
+    from streamgan.engines.warp.eyes import covered_eyes
+    from streamgan.engines.warp.motion import MotionTransfer
+
+    lm = portrait_landmarks
+    assert covered_eyes(portrait, lm) == (False, False)
+    gloved = portrait.copy()
+    centre = tuple(int(v) for v in lm[L.RIGHT_IRIS[0], :2])
+    eye_w = int(np.linalg.norm(lm[L.RIGHT_EYE_CORNERS[0], :2] - lm[L.RIGHT_EYE_CORNERS[1], :2]))
+    cv2.circle(gloved, centre, eye_w, (30, 60, 200), -1)  # a blue glove
+    assert covered_eyes(gloved, lm) == (True, False)
+
+    m = MotionTransfer(lm)
+    m.set_reference(astronaut_landmarks)
+    shut = astronaut_landmarks.copy()
+    for upper, lower in ((L.RIGHT_EYE_UPPER, L.RIGHT_EYE_LOWER),
+                         (L.LEFT_EYE_UPPER, L.LEFT_EYE_LOWER)):
+        shut[list(upper)] = astronaut_landmarks[list(lower)]
+    assert m.transfer(shut).eyes.openness == (0.0, 0.0)
+    # Covered now, the right eye stays as it was last seen (shut); the left one opens.
+    assert m.transfer(astronaut_landmarks, covered=(True, False)).eyes.openness == (0.0, 1.0)
+    m.reset()
+    assert m.transfer(astronaut_landmarks, covered=(True, False)).eyes.openness == (1.0, 1.0)

@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from streamgan.engines.base import Drive, Engine, EngineSettings, Target
-from streamgan.engines.warp.eyes import EYES, LidPlate
+from streamgan.engines.warp.eyes import EYES, LidPlate, covered_eyes
 from streamgan.engines.warp.layers import split_layers
 from streamgan.engines.warp.mesh import (
     DenseMap,
@@ -118,6 +118,8 @@ class WarpEngine(Engine):
         self._reference: NDArray[np.float64] | None = None
 
     def reset(self) -> None:
+        if self._motion is not None:
+            self._motion.reset()
         if self._mouth is not None:
             self._mouth.reset()
 
@@ -131,7 +133,8 @@ class WarpEngine(Engine):
         if drive.reference is not self._reference:
             self._motion.set_reference(drive.reference)
             self._reference = drive.reference
-        motion = self._motion.transfer(drive.landmarks)
+        motion = self._motion.transfer(drive.landmarks, covered_eyes(drive.image,
+                                                                     drive.landmarks))
         ring = motion.head.apply(self._head_ring3)[:, :2]
         ring = self._head_ring + self._ring_weight[:, None] * (ring - self._head_ring)
         roi = self._roi

@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from streamgan.engines.warp.mouth import foreign_fraction
 from streamgan.media.yuv import planes, rgb_to_yuv420
 from streamgan.tracking import landmarks as lm_idx
 from streamgan.tracking.landmarks import Landmarks
@@ -210,3 +211,36 @@ class LidPlate:
                 back = plane[rows, cols].astype(np.float32)
                 plane[rows, cols] = np.round(back + w * alpha * (patch - back)).astype(np.uint8)
         return luma_alpha, chroma_alpha
+
+
+COVERED_MIN = 0.5
+"""Share of the skin around an eye that must look like no skin for the eye to count as
+covered (a hand, a glove, a cup in front of it). On the hard occluded clip a glove over
+the eye scores 0.6-1.0, fingers reaching up beside it 0.3-0.9, bare skin 0."""
+
+
+def covered_eyes(rgb: NDArray[np.uint8], lm: Landmarks) -> tuple[bool, ...]:
+    """Which of the driver's eyes (right, left) something is in front of.
+
+    Only the ring of lid and brow skin around each eye is judged, never the eye itself:
+    a blue or green iris is saturated, and skin is not. The same colour test as the
+    mouth's occluder check, so a bare hand (skin-coloured) is not caught."""
+    height, width = rgb.shape[:2]
+    found = []
+    for upper, lower, corners in EYES:
+        outline = lm[[corners[0], *upper, corners[1], *lower[::-1]], :2]
+        eye_w = float(np.linalg.norm(lm[corners[0], :2] - lm[corners[1], :2]))
+        pad = max(2, int(round(0.35 * eye_w)))
+        x0, y0 = np.maximum(np.floor(outline.min(0)).astype(int) - pad, 0)
+        x1, y1 = np.minimum(np.ceil(outline.max(0)).astype(int) + pad + 1, (width, height))
+        if x1 - x0 < 4 or y1 - y0 < 4:
+            found.append(False)
+            continue
+        eye = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        cv2.fillPoly(eye, [np.round(outline - (x0, y0)).astype(np.int32)], 255)
+        grown = cv2.dilate(eye, cv2.getStructuringElement(cv2.MORPH_ELLIPSE,
+                                                          (2 * pad + 1, 2 * pad + 1)))
+        near = cv2.dilate(eye, np.ones((5, 5), np.uint8))
+        ring = ((grown > 0) & (near == 0)).astype(np.float32)
+        found.append(foreign_fraction(rgb[y0:y1, x0:x1], ring) > COVERED_MIN)
+    return tuple(found)

@@ -115,6 +115,11 @@ class MotionTransfer:
         self._reference: Landmarks | None = None
         self._to_target = Similarity.identity()
         self._ref_eye = (1.0, 1.0)
+        self._last_ratio = [1.0, 1.0]
+
+    def reset(self) -> None:
+        """A new stream: no eye opening to hold."""
+        self._last_ratio = [1.0, 1.0]
 
     def set_reference(self, reference: Landmarks) -> None:
         """The driver's neutral frame; motion is measured from here."""
@@ -128,8 +133,12 @@ class MotionTransfer:
     def reference(self) -> Landmarks | None:
         return self._reference
 
-    def transfer(self, driver: Landmarks) -> TargetMotion:
-        """Target landmarks for one driver frame (the reference must be set)."""
+    def transfer(self, driver: Landmarks, covered: tuple[bool, ...] = (False, False)
+                 ) -> TargetMotion:
+        """Target landmarks for one driver frame (the reference must be set).
+
+        An eye marked ``covered`` (right, left) keeps its last uncovered opening and
+        looks ahead: FaceMesh still places lids on a hand, wherever it guesses."""
         if self._reference is None:
             raise RuntimeError("set_reference() first")
         s = self.settings
@@ -139,7 +148,7 @@ class MotionTransfer:
         delta = (normalised - self._reference) * s.expression
         m = self._to_target
         shaped = self.target + m.scale * delta @ m.rotation.T
-        shaped, eyes = self._set_eyes(shaped, normalised)
+        shaped, eyes = self._set_eyes(shaped, normalised, covered)
         shaped = self._keep_lips_apart(shaped)
         # Head motion, expressed in the target's own frame: M . P . M^-1.
         head = _slerp_identity(pose, s.pose)
@@ -150,7 +159,7 @@ class MotionTransfer:
         target_head = Similarity(scale, rotation, translation)
         return TargetMotion(target_head.apply(shaped), target_head, eyes)
 
-    def _set_eyes(self, shaped: Landmarks, normalised: Landmarks
+    def _set_eyes(self, shaped: Landmarks, normalised: Landmarks, covered: tuple[bool, ...]
                   ) -> tuple[Landmarks, EyeMotion]:
         """Each upper-lid point sits at the driver's opening ratio above its lower-lid
         point (the target's own eye shape, scaled); the iris hides behind the lids."""
@@ -160,14 +169,19 @@ class MotionTransfer:
         sources: list[Landmarks] = []
         hidden: list[NDArray[np.int_]] = []
         openness: list[float] = []
-        for (upper, lower, iris), ref_gap in zip(_EYES, self._ref_eye, strict=True):
-            ratio = (_eye_ratio(normalised, upper, lower) / ref_gap - s.eye_shut_ratio)
-            ratio = float(np.clip(ratio / (1.0 - s.eye_shut_ratio), 0.0, s.max_eye_ratio))
+        for k, ((upper, lower, iris), ref_gap) in enumerate(zip(_EYES, self._ref_eye,
+                                                               strict=True)):
+            if covered[k]:
+                ratio, driven_iris = self._last_ratio[k], target[iris]
+            else:
+                ratio = (_eye_ratio(normalised, upper, lower) / ref_gap - s.eye_shut_ratio)
+                ratio = float(np.clip(ratio / (1.0 - s.eye_shut_ratio), 0.0, s.max_eye_ratio))
+                self._last_ratio[k], driven_iris = ratio, shaped[iris]
             gap = target[upper] - target[lower]
             floor = s.shut_gap / np.maximum(np.linalg.norm(gap[:, :2], axis=1), 1e-6)
             out[upper] = shaped[lower] + np.maximum(ratio, floor)[:, None] * gap
             openness.append(min(ratio, 1.0))
-            placed = place_iris(target[iris], shaped[iris], (target[upper], target[lower]),
+            placed = place_iris(target[iris], driven_iris, (target[upper], target[lower]),
                                 (out[upper], out[lower]), min(ratio, 1.0),
                                 s.iris_hidden_below)
             out[iris] = placed.destination
