@@ -2,8 +2,9 @@
 watermark every frame, because every streamed frame must carry the mark.
 
 A filter works in two stages, so that a peer can track one frame while it renders
-the one before (:mod:`apps.webrtc.track`): :meth:`FrameFilter.track` (conversion and
-face tracking) and :meth:`FrameFilter.render` (the picture and its watermark). A
+the one before (:mod:`apps.webrtc.track`): :meth:`FrameFilter.track` (conversion,
+face tracking and the engine's plan) and :meth:`FrameFilter.render` (the picture and
+its watermark). A
 filter belongs to one peer; each stage runs on that peer's thread for the stage,
 frames in order.
 """
@@ -20,6 +21,7 @@ from numpy.typing import NDArray
 
 from apps.webrtc.styles import StyleCatalog
 from apps.webrtc.targets import ConsentedTarget
+from streamgan.engines import Plan
 from streamgan.media.yuv import Yuv420, rgb_to_yuv420
 from streamgan.pipeline.session import ReenactSession
 from streamgan.safety.marking import OutputMark
@@ -42,6 +44,8 @@ class Tracked:
     """RGB for ``reenact``, the yuv420p picture itself for ``none``."""
     time: float
     track: Track | None = None
+    plan: Plan | None = None
+    """``reenact``: the engine's motion and geometry, decided beside the tracking."""
     translated: Worked | None = None
     """``style``: the frame at the network's working size and the network's output,
     before temporal smoothing and the mark."""
@@ -122,9 +126,12 @@ class ReenactFilter:
         rgb = np.asarray(frame.reformat(width=width, height=height, format="rgb24").to_ndarray(),
                          np.uint8)
         when = frame_time(frame)
-        return Tracked(frame, rgb, when, self.session.track(rgb, when))
+        track = self.session.track(rgb, when)
+        return Tracked(frame, rgb, when, track, self.session.plan(rgb, track, when))
 
     def render(self, tracked: Tracked) -> Yuv420:
+        if tracked.plan is not None:
+            return self.session.draw(tracked.plan)
         if tracked.track is None:
             raise ValueError("reenact renders only frames it tracked")
         return self.session.render(tracked.image, tracked.track, tracked.time)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from streamgan.engines.base import Drive, Engine, EngineSettings, Target
+from streamgan.engines.base import Drive, Engine, EngineSettings, Plan, Target
 from streamgan.errors import StreamganError
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Drive", "Engine", "EngineSettings", "Target", "available", "create_engine"]
+__all__ = ["Drive", "Engine", "EngineSettings", "Plan", "Target", "available", "create_engine"]
 
 
 def _warp(settings: EngineSettings) -> Engine:

@@ -51,8 +51,23 @@ class Drive:
     time: float = 0.0
 
 
+@dataclass(frozen=True)
+class Plan:
+    """What an engine decided for one frame before drawing it: its :meth:`Engine.plan`.
+
+    Engines that split their work subclass it with what the drawing needs."""
+
+    drive: Drive
+
+
 class Engine(ABC):
-    """Turns driver frames into pictures of the target."""
+    """Turns driver frames into pictures of the target.
+
+    ``render`` may be split in two stages, :meth:`plan` (motion, geometry: no pixels
+    of the output) and :meth:`draw`, so that a pipeline can run them on two threads,
+    the plan of frame n + 1 beside the drawing of frame n. Each stage is called in
+    frame order; by default the plan is the drive and all work is in ``draw``.
+    """
 
     name: ClassVar[str]
 
@@ -66,6 +81,14 @@ class Engine(ABC):
     @abstractmethod
     def render(self, drive: Drive) -> Yuv420:
         """The target following ``drive``, as a yuv420p picture of the target's size."""
+
+    def plan(self, drive: Drive) -> Plan:
+        """Stage one of :meth:`render`."""
+        return Plan(drive)
+
+    def draw(self, plan: Plan) -> Yuv420:
+        """Stage two of :meth:`render`: the picture for ``plan``."""
+        return self.render(plan.drive)
 
     def reset(self) -> None:  # noqa: B027 - stateless engines need nothing here
         """Forget per-stream state, e.g. when a new stream starts with the same target."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from streamgan.engines import EngineSettings, create_engine
+from streamgan.engines import EngineSettings, Plan, create_engine
 from streamgan.errors import NoFaceError
 from streamgan.media import AudioPacket, VideoFrame, VideoReader, VideoWriter, probe
 from streamgan.media.image import ImageSource
@@ -26,7 +26,7 @@ from streamgan.pipeline.stats import JobReport
 from streamgan.pipeline.target import load_consented_target
 from streamgan.safety.marking import OutputMark, signed_output
 from streamgan.tracking.landmarks import Landmarks
-from streamgan.tracking.tracker import FaceTracker, Track, TrackerSettings
+from streamgan.tracking.tracker import FaceTracker, TrackerSettings
 
 log = logging.getLogger(__name__)
 
@@ -84,11 +84,13 @@ def find_reference(driver: Path, settings: ReenactSettings) -> Landmarks:
 
 
 def _track(session: ReenactSession,
-           item: VideoFrame | AudioPacket) -> tuple[VideoFrame, Track] | AudioPacket:
-    """The tracking stage: audio passes through, frames get their track."""
+           item: VideoFrame | AudioPacket) -> tuple[VideoFrame, Plan] | AudioPacket:
+    """The tracking stage: audio passes through, frames get their track and the
+    engine's plan (its motion and geometry), so that only drawing is left."""
     if isinstance(item, AudioPacket):
         return item
-    return item, session.track(item.image, item.time)
+    track = session.track(item.image, item.time)
+    return item, session.plan(item.image, track, item.time)
 
 
 def reenact(driver: Path, target_photo: ImageSource, output: Path,
@@ -130,8 +132,8 @@ def reenact(driver: Path, target_photo: ImageSource, output: Path,
                 if isinstance(entry, AudioPacket):
                     writer.write_audio(entry)
                     continue
-                frame, track = entry
-                picture = session.render(frame.image, track, frame.time)
+                frame, plan = entry
+                picture = session.draw(plan)
                 with times.stage("encode (queue)"):
                     writer.write(picture, frame.pts)
                 if progress is not None:

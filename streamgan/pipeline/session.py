@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-from streamgan.engines.base import Drive, Engine
+from streamgan.engines.base import Drive, Engine, Plan
 from streamgan.media.yuv import Yuv420
 from streamgan.pipeline.stats import StageTimes
 from streamgan.tracking.landmarks import Landmarks
@@ -53,10 +53,21 @@ class ReenactSession:
 
     def render(self, rgb: NDArray[np.uint8], track: Track, time: float) -> Yuv420:
         """Stage two: the target posed as ``track`` says, with every frame processor."""
+        return self.draw(self.plan(rgb, track, time))
+
+    def plan(self, rgb: NDArray[np.uint8], track: Track, time: float) -> Plan:
+        """The first half of :meth:`render` (the engine's motion and geometry), which can
+        run on the tracking thread, in frame order, beside the drawing of the frame
+        before."""
         if self.reference is None and track.detected:
             self.reference = track.landmarks
+        with self.times.stage("plan"):
+            return self.engine.plan(Drive(rgb, track.landmarks, self.reference, time))
+
+    def draw(self, plan: Plan) -> Yuv420:
+        """The second half of :meth:`render`: the picture, with every frame processor."""
         with self.times.stage("render"):
-            picture = self.engine.render(Drive(rgb, track.landmarks, self.reference, time))
+            picture = self.engine.draw(plan)
         with self.times.stage("mark"):
             for processor in self.processors:
                 processor(picture)

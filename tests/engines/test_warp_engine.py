@@ -97,3 +97,25 @@ def test_open_mouth_is_filled_not_black_not_stretched_lips(
 
     assert teeth(filled) > 0.15
     assert teeth(filled) > 3 * teeth(stretched)
+
+
+def test_planning_ahead_of_drawing_gives_the_same_pictures(target: Target,
+                                                           astronaut: np.ndarray,
+                                                           astronaut_landmarks: np.ndarray
+                                                           ) -> None:
+    """The file and live paths plan frame n + 1 (motion, map) on the tracking thread
+    while frame n is drawn: drawing must depend on its own plan only."""
+    drives = []
+    for angle in (0, 6, 12, 4):
+        turned = cv2.warpAffine(astronaut, cv2.getRotationMatrix2D((256, 200), angle, 1.0),
+                                (512, 512))
+        drives.append(Drive(turned, detect_still(turned)[0], astronaut_landmarks))
+    in_turn, ahead = create_engine("warp"), create_engine("warp")
+    in_turn.prepare(target)
+    ahead.prepare(target)
+    rendered = [in_turn.render(d) for d in drives]
+    plans = [ahead.plan(d) for d in drives]  # every plan made before any drawing
+    drawn = [ahead.draw(p) for p in plans]
+    for one, other in zip(rendered, drawn, strict=True):
+        np.testing.assert_array_equal(one, other)
+    assert np.abs(rendered[2].astype(int) - rendered[0].astype(int)).max() > 50  # it moved

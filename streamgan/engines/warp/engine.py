@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from streamgan.engines.base import Drive, Engine, EngineSettings, Target
+from streamgan.engines.base import Drive, Engine, EngineSettings, Plan, Target
 from streamgan.engines.warp.eyes import EYES, LidPlate, covered_eyes
 from streamgan.engines.warp.layers import split_layers
 from streamgan.engines.warp.mesh import (
@@ -52,6 +52,16 @@ class WarpSettings(EngineSettings):
     mouth_fill: bool = True
     shut_lids: bool = True
     """Closing eyes show the plate's lids of skin, not the lash strip stretched."""
+
+
+@dataclass(frozen=True)
+class _WarpPlan(Plan):
+    """The output's landmarks, each eye's openness and the maps over the engine's roi."""
+
+    landmarks: NDArray[np.float64]
+    openness: tuple[float, ...]
+    luma_map: NDArray[np.float32]
+    chroma_map: NDArray[np.float32]
 
 
 class WarpEngine(Engine):
@@ -131,11 +141,14 @@ class WarpEngine(Engine):
 
     # -- per frame ---------------------------------------------------------------
     def render(self, drive: Drive) -> Yuv420:
+        return self.draw(self.plan(drive))
+
+    def plan(self, drive: Drive) -> Plan:
+        """The motion and the dense map: everything but the pixels."""
         if self._motion is None:
             raise RuntimeError("prepare() first")
-        out = self._target_yuv.copy()
         if drive.landmarks is None or drive.reference is None:
-            return out  # no motion known yet: the target as it is
+            return Plan(drive)  # no motion known yet: the target as it is
         if drive.reference is not self._reference:
             self._motion.set_reference(drive.reference)
             self._reference = drive.reference
@@ -161,9 +174,18 @@ class WarpEngine(Engine):
         details = [(detail, self._step)] + [(r, 1) for r in self._eye_rois(motion.landmarks)]
         mapping = backward_map(src, dst, roi, self._coarse_step, details,
                                self._topology.simplices(dst, hidden))
-        self._composite(out, roi, mapping, eyes.openness)
-        if self._mouth is not None and opening_area(motion.landmarks) > self._rest_mouth + 2.0:
-            self._fill_mouth(out, drive, motion.landmarks)
+        luma_map = mapping.luma()
+        return _WarpPlan(drive, motion.landmarks, eyes.openness, luma_map,
+                         DenseMap.chroma(luma_map))
+
+    def draw(self, plan: Plan) -> Yuv420:
+        """The person layer remapped over the plate, and the mouth filled."""
+        out = self._target_yuv.copy()
+        if not isinstance(plan, _WarpPlan):
+            return out
+        self._composite(out, plan)
+        if self._mouth is not None and opening_area(plan.landmarks) > self._rest_mouth + 2.0:
+            self._fill_mouth(out, plan.drive, plan.landmarks)
         return out
 
     def _eye_rois(self, landmarks: NDArray[np.float64]) -> list[Roi]:
@@ -173,20 +195,20 @@ class WarpEngine(Engine):
         return [even_roi(np.vstack([pts.min(0) - margin, pts.max(0) + margin]), *self.size)
                 for pts in (landmarks[list(sum(eye, ())), :2] for eye in EYES)]
 
-    def _composite(self, out: Yuv420, roi: Roi, mapping: DenseMap,
-                   openness: tuple[float, ...]) -> None:
-        """Person layer warped by ``mapping`` over the background plate, inside ``roi``."""
+    def _composite(self, out: Yuv420, plan: _WarpPlan) -> None:
+        """Person layer warped by the plan's maps over the background plate."""
         y, u, v = planes(out)
         luma_alpha, chroma_alpha = self._luma_alpha, self._chroma_alpha
         if self._lids is not None:
-            luma_alpha, chroma_alpha = self._lids.apply(luma_alpha, chroma_alpha, openness)
-        luma_map = mapping.luma()
-        luma, alpha, _, _ = cv2.split(cv2.remap(luma_alpha, luma_map, None, cv2.INTER_LINEAR,
+            luma_alpha, chroma_alpha = self._lids.apply(luma_alpha, chroma_alpha,
+                                                        plan.openness)
+        luma, alpha, _, _ = cv2.split(cv2.remap(luma_alpha, plan.luma_map, None,
+                                                cv2.INTER_LINEAR,
                                                 borderMode=cv2.BORDER_REPLICATE))
-        ys, xs = roi.slices
+        ys, xs = self._roi.slices
         y[ys, xs] = _blend(self._bg_luma[ys, xs], luma, alpha)
-        half = roi.half
-        cu, cv, alpha_half = cv2.split(cv2.remap(chroma_alpha, DenseMap.chroma(luma_map), None,
+        half = self._roi.half
+        cu, cv, alpha_half = cv2.split(cv2.remap(chroma_alpha, plan.chroma_map, None,
                                                  cv2.INTER_LINEAR,
                                                  borderMode=cv2.BORDER_REPLICATE))
         hs, hx = half.slices
