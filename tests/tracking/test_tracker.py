@@ -16,11 +16,18 @@ def _face(cx: float, cy: float, size: float, seed: int = 0) -> np.ndarray:
 
 
 class FakeMesh:
-    """Returns the faces listed per call, largest first, like FaceMesh.detect."""
+    """Returns the faces listed per call, largest first, like FaceMesh.detect; opened
+    again (``reopen``) it goes on with the script, and remembers each ``max_faces``."""
 
     def __init__(self, frames: list[list[np.ndarray]]) -> None:
         self.frames = frames
         self.calls = 0
+        self.opened: list[int] = []
+        self.closed = 0
+
+    def reopen(self, max_faces: int) -> FakeMesh:
+        self.opened.append(max_faces)
+        return self
 
     def detect(self, rgb: np.ndarray) -> list[np.ndarray]:
         faces = self.frames[self.calls]
@@ -28,14 +35,15 @@ class FakeMesh:
         return sorted(faces, key=face_area, reverse=True)
 
     def close(self) -> None:
-        pass
+        self.closed += 1
 
 
 FRAME = np.zeros((8, 8, 3), np.uint8)
 
 
 def _tracker(frames: list[list[np.ndarray]], **kw: object) -> FaceTracker:
-    return FaceTracker(TrackerSettings(smoothing=None, **kw), mesh=FakeMesh(frames))  # type: ignore[arg-type]
+    return FaceTracker(TrackerSettings(smoothing=None, **kw),
+                       FakeMesh(frames).reopen)  # type: ignore[arg-type]
 
 
 def test_largest_face_by_default_and_index_picks_others() -> None:
@@ -94,3 +102,29 @@ def test_confidence_drops_for_a_distorted_shape() -> None:
 def test_negative_index_rejected() -> None:
     with pytest.raises(ValueError):
         _tracker([], face_index=-1)
+
+
+def test_a_video_of_one_face_is_followed_alone_once_settled() -> None:
+    """MediaPipe runs its detector on every frame while it finds fewer faces than it
+    looks for: once only one face has been seen for a while, it looks for one."""
+    a = _face(50, 50, 30)
+    mesh = FakeMesh([[a + i] for i in range(6)])
+    t = FaceTracker(TrackerSettings(smoothing=None, settle_frames=3), mesh.reopen)  # type: ignore[arg-type]
+    for i in range(6):
+        np.testing.assert_array_equal(t.track(FRAME, i * 0.04).landmarks, a + i)
+    assert mesh.opened == [2, 1] and mesh.closed == 1
+
+
+def test_two_faces_or_a_chosen_face_keep_looking_for_several() -> None:
+    a, b = _face(50, 50, 30), _face(300, 50, 10)
+    mesh = FakeMesh([[a, b], [a], [a, b], [a], [a]])
+    t = FaceTracker(TrackerSettings(smoothing=None, settle_frames=3), mesh.reopen)  # type: ignore[arg-type]
+    for i in range(5):
+        t.track(FRAME, i * 0.04)
+    assert mesh.opened == [2]  # never three single-face frames in a row
+    mesh = FakeMesh([[a, b]] * 5)
+    t = FaceTracker(TrackerSettings(smoothing=None, settle_frames=3, face_index=1),
+                    mesh.reopen)  # type: ignore[arg-type]
+    for i in range(5):
+        t.track(FRAME, i * 0.04)
+    assert mesh.opened == [3]
