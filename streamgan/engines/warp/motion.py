@@ -3,7 +3,7 @@
 Motion is measured against the driver's own neutral reference, never copied as
 absolute positions, so the target keeps its face shape:
 
-* head pose: the similarity taking the reference to the current frame (fitted on
+* head pose: the similarity taking the reference to the current frame (fitted robustly on
   rigid points), conjugated into the target's frame so a nod stays a nod about the
   target's own head;
 * expression: the driver's landmarks with its head pose undone, minus the
@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 from streamgan.engines.warp.eyes import place_iris
 from streamgan.tracking import landmarks as lm_idx
 from streamgan.tracking.landmarks import Landmarks
-from streamgan.tracking.pose import Similarity, fit_head_pose
+from streamgan.tracking.pose import Similarity, fit_head_pose, fit_head_pose_robust
 
 _EYES = (
     (np.array(lm_idx.RIGHT_EYE_UPPER), np.array(lm_idx.RIGHT_EYE_LOWER),
@@ -142,7 +142,7 @@ class MotionTransfer:
         if self._reference is None:
             raise RuntimeError("set_reference() first")
         s = self.settings
-        pose, _ = fit_head_pose(self._reference, driver)
+        pose, _ = fit_head_pose_robust(self._reference, driver)
         # Expression: undo the driver's head motion, compare with its neutral face.
         normalised = pose.inverse().apply(driver)
         delta = (normalised - self._reference) * s.expression
