@@ -56,12 +56,13 @@ class WarpSettings(EngineSettings):
 
 @dataclass(frozen=True)
 class _WarpPlan(Plan):
-    """The output's landmarks, each eye's openness and the maps over the engine's roi."""
+    """The output's landmarks, each eye's openness and the map over the engine's roi
+    (as grid nodes: upsampling them is left to the drawing, which balances the two
+    stages' threads)."""
 
     landmarks: NDArray[np.float64]
     openness: tuple[float, ...]
-    luma_map: NDArray[np.float32]
-    chroma_map: NDArray[np.float32]
+    mapping: DenseMap
 
 
 class WarpEngine(Engine):
@@ -174,9 +175,7 @@ class WarpEngine(Engine):
         details = [(detail, self._step)] + [(r, 1) for r in self._eye_rois(motion.landmarks)]
         mapping = backward_map(src, dst, roi, self._coarse_step, details,
                                self._topology.simplices(dst, hidden))
-        luma_map = mapping.luma()
-        return _WarpPlan(drive, motion.landmarks, eyes.openness, luma_map,
-                         DenseMap.chroma(luma_map))
+        return _WarpPlan(drive, motion.landmarks, eyes.openness, mapping)
 
     def draw(self, plan: Plan) -> Yuv420:
         """The person layer remapped over the plate, and the mouth filled."""
@@ -202,13 +201,14 @@ class WarpEngine(Engine):
         if self._lids is not None:
             luma_alpha, chroma_alpha = self._lids.apply(luma_alpha, chroma_alpha,
                                                         plan.openness)
-        luma, alpha, _, _ = cv2.split(cv2.remap(luma_alpha, plan.luma_map, None,
+        luma_map = plan.mapping.luma()
+        luma, alpha, _, _ = cv2.split(cv2.remap(luma_alpha, luma_map, None,
                                                 cv2.INTER_LINEAR,
                                                 borderMode=cv2.BORDER_REPLICATE))
         ys, xs = self._roi.slices
         y[ys, xs] = _blend(self._bg_luma[ys, xs], luma, alpha)
         half = self._roi.half
-        cu, cv, alpha_half = cv2.split(cv2.remap(chroma_alpha, plan.chroma_map, None,
+        cu, cv, alpha_half = cv2.split(cv2.remap(chroma_alpha, DenseMap.chroma(luma_map), None,
                                                  cv2.INTER_LINEAR,
                                                  borderMode=cv2.BORDER_REPLICATE))
         hs, hx = half.slices
