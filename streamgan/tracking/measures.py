@@ -84,11 +84,15 @@ class VideoMeasures:
 
 
 def measure_video(path: Path, max_side: int | None = None) -> VideoMeasures:
-    """Track every frame of ``path`` (unsmoothed, so the measures are the raw truth)."""
+    """Track every frame of ``path`` (unsmoothed, so the measures are the raw truth).
+
+    The face mesh keeps looking for two faces throughout: a judge must not change how
+    it sees mid-clip (the pipeline's tracker follows a lone face alone after a while,
+    which moves the landmarks by about 0.4 % of the face's height for a few frames)."""
     rows: list[list[float]] = []
     marks: list[Landmarks | None] = []
     with VideoReader(path, max_side=max_side, audio=False) as reader, \
-            FaceTracker(TrackerSettings(smoothing=None)) as tracker:
+            FaceTracker(TrackerSettings(smoothing=None, max_faces=2)) as tracker:
         for item in reader:
             if isinstance(item, AudioPacket):
                 continue
