@@ -77,6 +77,19 @@ def test_output_follows_the_driver(channel: str, least: float, driver_measures: 
     assert r >= least, f"{channel}: correlation {r:.3f}"
 
 
+@pytest.mark.parametrize("channel", ["yaw", "pitch", "mouth", "eye"])
+def test_output_does_not_trail_the_driver(channel: str, driver_measures: VideoMeasures,
+                                          output_measures: VideoMeasures) -> None:
+    """The sample's fast turns and mouth reach the output in the same frame: the One
+    Euro smoothing that steadies a still face does not make a moving one trail."""
+    assert abs(output_measures.lag(driver_measures, channel)) < 0.5
+    # Control: the driver's own measures two frames late trail by two.
+    late = VideoMeasures(np.vstack([np.full((2, driver_measures.values.shape[1]), np.nan),
+                                    driver_measures.values[:-2]]),
+                         [None, None, *driver_measures.landmarks[:-2]])
+    assert late.lag(driver_measures, channel) == pytest.approx(2.0, abs=0.25)
+
+
 def test_output_blinks_as_deeply_and_when_the_driver_does(
         driver_measures: VideoMeasures, output_measures: VideoMeasures) -> None:
     depth = output_measures.amplitude("eye") / driver_measures.amplitude("eye")
