@@ -9,6 +9,8 @@ public-domain portraits) and its renderer, and add what real footage has:
   and a webcam's sensor noise, sub-pixel camera shake and compression.
 * ``occluded.mp4`` (5 s): talking while a hand (in a blue glove, so a judge can find
   any of it copied into an output) passes over the mouth, then over the right eye.
+* ``bare_hand.mp4`` (5 s): the same with a bare hand, in the face's own skin tone a
+  little warmer, as real footage has it: no colour gives it away.
 
 Each clip has a JSON next to it with the script per frame and, for the occluded clip,
 which frames have the mouth or an eye covered. Run ``python samples/make_hard_clips.py
@@ -123,11 +125,12 @@ def _hand_mask(centre: tuple[float, float], size: float) -> NDArray[np.float32]:
     return np.asarray(cv2.GaussianBlur(mask, (0, 0), 1.2), np.float32)
 
 
-def _shade(mask: NDArray[np.float32], rng: np.random.Generator) -> NDArray[np.float32]:
-    """The glove's colour with soft shading and a little texture."""
+def _shade(mask: NDArray[np.float32], rng: np.random.Generator,
+           colour: tuple[float, float, float]) -> NDArray[np.float32]:
+    """The hand's colour with soft shading and a little texture."""
     light = 0.8 + 0.25 * ms.value_noise(rng, ms.HEIGHT, ms.WIDTH, 40)
     grain = 0.04 * rng.standard_normal((ms.HEIGHT, ms.WIDTH)).astype(np.float32)
-    glove = np.array(GLOVE_RGB, np.float32) / 255.0
+    glove = np.array(colour, np.float32) / 255.0
     return np.asarray(np.clip((light + grain)[..., None] * glove, 0, 1), np.float32)
 
 
@@ -169,7 +172,7 @@ def render(animator: ms.DriverAnimator, script: list[Frame],
         yield post(int(frame["frame"]), image)
 
 
-CLIPS = ("still_webcam", "occluded")
+CLIPS = ("still_webcam", "occluded", "bare_hand")
 
 
 def generate(out: Path, clips: tuple[str, ...] = CLIPS) -> None:
@@ -183,7 +186,9 @@ def generate(out: Path, clips: tuple[str, ...] = CLIPS) -> None:
     if "still_webcam" in clips:
         _still_webcam(animator, out)
     if "occluded" in clips:
-        _occluded(animator, lm, out)
+        _occluded(animator, lm, out, "occluded", GLOVE_RGB)
+    if "bare_hand" in clips:
+        _occluded(animator, lm, out, "bare_hand", hand_colour(still, lm))
 
 
 def _still_webcam(animator: ms.DriverAnimator, out: Path) -> None:
@@ -195,7 +200,19 @@ def _still_webcam(animator: ms.DriverAnimator, out: Path) -> None:
     log.info("wrote %s", out / "still_webcam.mp4")
 
 
-def _occluded(animator: ms.DriverAnimator, lm: NDArray[np.float64], out: Path) -> None:
+def hand_colour(still: NDArray[np.uint8], lm: NDArray[np.float64]) -> tuple[float, float, float]:
+    """The face's skin (cheeks, median) a little warmer and darker: a hand's tone."""
+    radius = max(2, round(0.04 * ms.lmk.face_height(lm)))
+    patches = [still[round(y) - radius:round(y) + radius + 1,
+                     round(x) - radius:round(x) + radius + 1].reshape(-1, 3)
+               for x, y in lm[[50, 280], :2]]
+    skin = np.median(np.concatenate(patches), axis=0)
+    r, g, b = (skin * (1.0, 0.92, 0.88)).tolist()
+    return r, g, b
+
+
+def _occluded(animator: ms.DriverAnimator, lm: NDArray[np.float64], out: Path, name: str,
+              colour: tuple[float, float, float]) -> None:
     script = occluded_script()
     rng = np.random.default_rng(9)
     size = 0.55 * ms.lmk.face_height(lm)
@@ -212,16 +229,16 @@ def _occluded(animator: ms.DriverAnimator, lm: NDArray[np.float64], out: Path) -
                 xs, ys = box[:, 0].round().astype(int), box[:, 1].round().astype(int)
                 row[name] = bool(mask[ys.clip(0, ms.HEIGHT - 1),
                                       xs.clip(0, ms.WIDTH - 1)].mean() > 0.5)
-            glove = _shade(mask, rng)
+            glove = _shade(mask, rng, colour)
             a = mask[..., None]
             rgb = ms.to_uint8(glove * a + (rgb.astype(np.float32) / 255.0) * (1 - a))
         covered.append(row)
         return rgb
 
-    write_clip(render(animator, script, occlude), out / "occluded.mp4", crf=20)
-    (out / "occluded.json").write_text(json.dumps({"frames": script, "covered": covered},
-                                                  indent=1))
-    log.info("wrote %s", out / "occluded.mp4")
+    write_clip(render(animator, script, occlude), out / f"{name}.mp4", crf=20)
+    (out / f"{name}.json").write_text(json.dumps({"frames": script, "covered": covered},
+                                                 indent=1))
+    log.info("wrote %s", out / f"{name}.mp4")
 
 
 def face_region(target: Path) -> NDArray[np.bool_]:
@@ -245,6 +262,29 @@ def glove_pixels(video: Path, region: NDArray[np.bool_]) -> list[int]:
             blue = (b > r + 80) & (b > g + 50)
             counts.append(int((blue & region[: rgb.shape[0], : rgb.shape[1]]).sum()))
     return counts
+
+
+def mouth_skin(video: Path, min_area: float = 30.0) -> list[float]:
+    """Per frame, the share of the open mouth's interior that looks like the face's lit
+    skin, as the project's tracker sees the video (NaN where the mouth is shut): what a
+    bare hand copied into a mouth shows (the driver itself: the hand)."""
+    from streamgan.engines.warp.mouth import opening_area, skin_colour, skin_fraction
+    from streamgan.media import AudioPacket, VideoReader
+    from streamgan.tracking.measures import measure_video
+
+    marks = measure_video(video).landmarks
+    shares = []
+    with VideoReader(video, audio=False) as reader:
+        frames = (item for item in reader if not isinstance(item, AudioPacket))
+        for frame, lm in zip(frames, marks, strict=True):
+            if lm is None or opening_area(lm) < min_area:
+                shares.append(math.nan)
+                continue
+            mask = np.zeros(frame.image.shape[:2], np.float32)
+            ring = lm[list(ms.lmk.INNER_LIP_RING), :2]
+            cv2.fillPoly(mask, [np.round(ring).astype(np.int32)], 1.0)
+            shares.append(skin_fraction(frame.image, mask, skin_colour(frame.image, lm)))
+    return shares
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,7 +6,13 @@ import cv2
 import numpy as np
 import pytest
 
-from streamgan.engines.warp.mouth import FOREIGN_MAX, MouthFiller, foreign_fraction
+from streamgan.engines.warp.mouth import (
+    FOREIGN_MAX,
+    SKIN_MAX,
+    MouthFiller,
+    foreign_fraction,
+    skin_fraction,
+)
 from streamgan.tracking.landmarks import INNER_LIP_RING, NUM_LANDMARKS
 
 BLUE = (40, 95, 200)
@@ -27,7 +33,21 @@ def test_a_mouth_is_a_mouth_and_a_glove_is_not() -> None:
     green_mic = np.full((40, 40, 3), (60, 160, 70), np.uint8)
     assert foreign_fraction(green_mic, mask) > FOREIGN_MAX
     skin = np.full((40, 40, 3), (205, 150, 125), np.uint8)
-    assert foreign_fraction(skin, mask) == 0.0  # a bare hand is not caught by colour
+    assert foreign_fraction(skin, mask) == 0.0  # a bare hand is not caught by colour...
+
+
+def test_a_bare_hand_is_skin_where_a_mouth_is_not() -> None:
+    """...but by looking like the face's lit skin, which no part of a mouth does."""
+    mask = np.ones((40, 40), np.float32)
+    face = np.array([200.0, 150.0, 130.0])
+    hand = np.full((40, 40, 3), (205, 146, 120), np.uint8)  # the face's tone, warmer
+    shaded = (hand * np.linspace(0.85, 1.1, 40)[:, None, None]).clip(0, 255).astype(np.uint8)
+    assert skin_fraction(shaded, mask, face) > SKIN_MAX
+    assert skin_fraction(_mouth_patch(), mask, face) == 0.0
+    lips = np.full((40, 40, 3), (170, 90, 95), np.uint8)
+    assert skin_fraction(lips, mask, face) == 0.0
+    shadow = (hand * 0.6).astype(np.uint8)  # skin-toned but dark: a cavity's shadow
+    assert skin_fraction(shadow, mask, face) == 0.0
 
 
 def _frame_with_mouth(fill: tuple[int, int, int] | None) -> tuple[np.ndarray, np.ndarray]:
@@ -38,7 +58,7 @@ def _frame_with_mouth(fill: tuple[int, int, int] | None) -> tuple[np.ndarray, np
     if fill is not None:
         cv2.circle(rgb, (100, 100), 45, fill, -1)
     lm = np.zeros((NUM_LANDMARKS, 3))
-    lm[:, :2] = (100, 100)
+    lm[:, :2] = (100, 170)  # on the skin below the mouth: where cheeks and chin are sampled
     angles = np.linspace(0, 2 * np.pi, len(INNER_LIP_RING), endpoint=False)
     lm[list(INNER_LIP_RING), 0] = 100 + 28 * np.cos(angles)
     lm[list(INNER_LIP_RING), 1] = 100 + 13 * np.sin(angles)
@@ -71,3 +91,14 @@ def test_an_occluder_from_the_start_shows_nothing(reset: bool) -> None:
         filler.reset()  # a new stream: the last one's mouth must not appear
     blue, blue_lm = _frame_with_mouth(BLUE)
     assert filler.render(blue, blue_lm, blue_lm, (200, 200)) is None
+
+
+def test_a_bare_hand_over_the_mouth_shows_the_last_mouth_instead() -> None:
+    filler = MouthFiller(target_skin=np.array([200.0, 150.0, 130.0]), feather=0)
+    mouth, mouth_lm = _frame_with_mouth(None)
+    hand, hand_lm = _frame_with_mouth((205, 146, 120))
+    first = filler.render(mouth, mouth_lm, mouth_lm, (200, 200))
+    held = filler.render(hand, hand_lm, hand_lm, (200, 200))
+    assert first is not None and held is not None
+    assert np.abs(held[1].astype(int) - first[1].astype(int)).mean() < 2
+    assert filler.occluded_frames == 1

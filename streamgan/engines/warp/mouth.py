@@ -7,8 +7,10 @@ with an affine fit, colour-matched to the target's skin, and feathered in.
 Only a mouth is copied. When something passes in front of the driver's mouth (a
 hand, a microphone, a cup), FaceMesh still places the lips, and their "interior" is
 the object: pasted, it showed as pale broken teeth in the colour of the object. So
-the interior is checked first (:func:`foreign_fraction`), and an occluded one is
-replaced by the last interior that looked like a mouth, warped to the current lips.
+the interior is checked first, for colours no mouth has (:func:`foreign_fraction`: a
+glove, a cup) and for skin where a mouth shows teeth, tongue and shadow
+(:func:`skin_fraction`: a bare hand), and an occluded one is replaced by the last
+interior that looked like a mouth, warped to the current lips.
 """
 
 from __future__ import annotations
@@ -61,6 +63,32 @@ def foreign_fraction(patch: NDArray[np.uint8], mask: NDArray[np.float32]) -> flo
     return float(np.mean(other_hue & (saturation > 90) & (value > 60)))
 
 
+SKIN_MAX = 0.65
+"""Share of an interior's pixels that may look like lit skin before it is taken for a
+hand. On the hard clips an open mouth scores 0.0-0.55 (the most at small openings,
+where the lips' inner edge fills the polygon), a bare hand over it 0.83-1.0."""
+_SKIN_CHROMA = 10.0
+"""How far (in YCrCb's Cr and Cb, 0-255) a pixel may be from the face's skin to count
+as skin: lips and tongue are redder, teeth greyer."""
+_SKIN_LIGHT = 0.75
+"""...and how dark, as a share of the skin's luma: a mouth's cavity and shadow are
+darker, a hand in front of the mouth is lit like the face."""
+
+
+def skin_fraction(patch: NDArray[np.uint8], mask: NDArray[np.float32],
+                  skin: NDArray[np.float64]) -> float:
+    """The share of the masked pixels that look like the face's lit skin ``skin`` (RGB):
+    what a bare hand in front of the mouth shows, where a mouth shows none."""
+    inside = mask > 0.5
+    if int(inside.sum()) < 16:
+        return 0.0
+    ycc = cv2.cvtColor(patch, cv2.COLOR_RGB2YCrCb)[inside].astype(np.float32)
+    ref = cv2.cvtColor(np.clip(skin, 0, 255).astype(np.uint8).reshape(1, 1, 3),
+                       cv2.COLOR_RGB2YCrCb)[0, 0].astype(np.float32)
+    near = (np.abs(ycc[:, 1] - ref[1]) < _SKIN_CHROMA) & (np.abs(ycc[:, 2] - ref[2]) < _SKIN_CHROMA)
+    return float(np.mean(near & (ycc[:, 0] > _SKIN_LIGHT * ref[0])))
+
+
 def opening_area(lm: Landmarks) -> float:
     """Area of the inner-lip polygon in pixels."""
     return float(cv2.contourArea(lm[_RING, :2].astype(np.float32)))
@@ -102,16 +130,19 @@ class MouthFiller:
         patch = self._interior(driver_rgb, driver_lm, local, roi)
         if patch is None:
             return None
-        if foreign_fraction(patch, mask) > FOREIGN_MAX:
+        driver_skin = skin_colour(driver_rgb, driver_lm)
+        if (foreign_fraction(patch, mask) > FOREIGN_MAX
+                or skin_fraction(patch, mask, driver_skin) > SKIN_MAX):
             self.occluded_frames += 1
             if self._last_mouth is None:
                 return None
             patch = self._interior(*self._last_mouth, local, roi)
             if patch is None:
                 return None
+            driver_skin = skin_colour(*self._last_mouth)
         else:  # copied: a caller may reuse its frame buffer for the next frame
             self._last_mouth = (driver_rgb.copy(), driver_lm.copy())
-        patch = self._match(patch, skin_colour(*(self._last_mouth or (driver_rgb, driver_lm))))
+        patch = self._match(patch, driver_skin)
         if self.feather > 0:
             mask = cv2.GaussianBlur(mask, (0, 0), self.feather)
         return roi, patch, mask
