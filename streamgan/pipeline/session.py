@@ -52,7 +52,8 @@ class ReenactSession:
         return track
 
     def render(self, rgb: NDArray[np.uint8], track: Track, time: float) -> Yuv420:
-        """Stage two: the target posed as ``track`` says, with every frame processor."""
+        """Stage two: the target posed as ``track`` says, with every frame processor
+        (:meth:`plan` then :meth:`draw`, for callers that keep them together)."""
         return self.draw(self.plan(rgb, track, time))
 
     def plan(self, rgb: NDArray[np.uint8], track: Track, time: float) -> Plan:

@@ -236,8 +236,8 @@ def _blend(back: NDArray[np.uint8], front: NDArray[np.uint8],
            alpha: NDArray[np.uint8] | NDArray[np.float32]) -> NDArray[np.uint8]:
     """``back`` + ``alpha`` * (``front`` - ``back``); alpha uint8 (0..255) or float (0..1).
 
-    In 16-bit integers, divided by 255 with shifts (within one level): several times
-    quicker than ``cv2.blendLinear`` with its two float weight planes."""
+    In 16-bit integers, divided by 255 with shifts and rounded to the nearest level:
+    several times quicker than ``cv2.blendLinear`` with its two float weight planes."""
     if alpha.dtype != np.uint8:
         alpha = np.asarray(np.round(alpha * 255.0), np.uint8)
     weight = alpha.astype(np.uint16)
