@@ -104,12 +104,9 @@ def main() -> None:
                      "%d px; the mouth is covered in %d frames, an eye in %d", label,
                      sum(n > 5 for n in counts), len(counts), max(counts),
                      sum(r["mouth"] for r in covered), sum(r["eye"] for r in covered))
-        bare = [r["mouth"] for r in json.loads((folder / "bare_hand.json").read_text())
-                ["covered"]]
         for label, video in (("warp output", folder / "out_bare_hand.mp4"),
                              ("control: the driver itself", folder / "bare_hand.mp4")):
-            shares = [s for s, c in zip(maker.mouth_skin(video), bare, strict=True)
-                      if c and s == s]
+            shares = maker.mouth_skin(video, folder / "bare_hand.json")
             log.info("bare hand, skin in the open mouth while covered, %s: mean %.2f, "
                      "max %.2f over %d frames", label, sum(shares) / max(len(shares), 1),
                      max(shares, default=float("nan")), len(shares))

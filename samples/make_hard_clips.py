@@ -264,10 +264,12 @@ def glove_pixels(video: Path, region: NDArray[np.bool_]) -> list[int]:
     return counts
 
 
-def mouth_skin(video: Path, min_area: float = 30.0) -> list[float]:
-    """Per frame, the share of the open mouth's interior that looks like the face's lit
-    skin, as the project's tracker sees the video (NaN where the mouth is shut): what a
-    bare hand copied into a mouth shows (the driver itself: the hand)."""
+def mouth_skin(video: Path, covered_by: Path, min_area: float = 30.0) -> list[float]:
+    """For each frame whose mouth the clip's JSON ``covered_by`` says is covered and
+    whose mouth is open in ``video``, the share of the interior that looks like the
+    face's lit skin, as the project's tracker sees it: what a bare hand copied into a
+    mouth shows (the driver itself: the hand)."""
+    covered = [row["mouth"] for row in json.loads(covered_by.read_text())["covered"]]
     from streamgan.engines.warp.mouth import opening_area, skin_colour, skin_fraction
     from streamgan.media import AudioPacket, VideoReader
     from streamgan.tracking.measures import measure_video
@@ -276,9 +278,8 @@ def mouth_skin(video: Path, min_area: float = 30.0) -> list[float]:
     shares = []
     with VideoReader(video, audio=False) as reader:
         frames = (item for item in reader if not isinstance(item, AudioPacket))
-        for frame, lm in zip(frames, marks, strict=True):
-            if lm is None or opening_area(lm) < min_area:
-                shares.append(math.nan)
+        for frame, lm, hidden in zip(frames, marks, covered, strict=True):
+            if not hidden or lm is None or opening_area(lm) < min_area:
                 continue
             mask = np.zeros(frame.image.shape[:2], np.float32)
             ring = lm[list(ms.lmk.INNER_LIP_RING), :2]

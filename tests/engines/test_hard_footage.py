@@ -63,13 +63,10 @@ def test_a_bare_hand_over_the_mouth_is_not_copied(clips: Path) -> None:
     engine before this check scored max 0.37, mean 0.14 on the same frames; the
     refusal itself is tested in test_mouth, and shows by eye as a dark mouth instead of
     a skin-filled gap."""
-    covered = [row["mouth"] for row in json.loads((clips / "bare_hand.json").read_text())
-               ["covered"]]
     maker = sample_script("make_hard_clips")
-    driver = [s for s, c in zip(maker.mouth_skin(clips / "bare_hand.mp4"), covered,
-                                strict=True) if c and s == s]
-    out = [s for s, c in zip(maker.mouth_skin(clips / "out_bare_hand.mp4"), covered,
-                             strict=True) if c and s == s]
+    script = clips / "bare_hand.json"
+    driver = maker.mouth_skin(clips / "bare_hand.mp4", script)
+    out = maker.mouth_skin(clips / "out_bare_hand.mp4", script)
     # Control: the driver's own open mouth under the hand is mostly hand.
     assert len(driver) >= 8 and sorted(driver)[len(driver) // 2] >= 0.6
     assert len(out) >= 8 and max(out) <= 0.45
