@@ -5,6 +5,8 @@ SCOPES, from NOT_BEFORE until EXPIRES", bound to the image's decoded pixels and 
 face in it (:mod:`~streamgan.safety.consent_tag` has the format,
 :mod:`~streamgan.safety.consent_pixels` the binding, :mod:`~streamgan.safety.consent_carrier`
 where it is stored, :mod:`~streamgan.safety.consent_trust` whose signatures count).
+Consent to train on a video (scope ``train``) is bound to the video file's bytes
+instead and lives in :mod:`~streamgan.safety.consent_file`, re-exported here.
 
 :func:`require_consent` is what every path that animates a real face calls first; it
 returns a :class:`ConsentRecord` (its ``record_id`` is what provenance manifests and
@@ -15,19 +17,16 @@ watermarks refer to) or raises :class:`ConsentError` saying why not, with a
 from __future__ import annotations
 
 import logging
-import shlex
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
-from enum import Enum
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from PIL import Image
 
-from streamgan.errors import InputError, NoFaceError, OutputError, StreamganError
+from streamgan.errors import NoFaceError, OutputError
 from streamgan.media.container import check_input_file
 from streamgan.media.image import ImageSource, image_file
 from streamgan.safety.consent_carrier import (
@@ -38,6 +37,27 @@ from streamgan.safety.consent_carrier import (
     sidecar_tags,
     write_embedded,
     write_sidecar,
+)
+from streamgan.safety.consent_common import (
+    ConsentError,
+    ConsentProblem,
+    ConsentRecord,
+    TagReport,
+    check_grant,
+    grant_hint,
+    join,
+    signer_entry,
+    trusted_signer,
+    utc,
+    warn_if_test_only,
+)
+from streamgan.safety.consent_file import (
+    FileConsentGrant,
+    check_file_consent,
+    grant_file_consent,
+    inspect_file_consent,
+    is_video,
+    require_training_consent,
 )
 from streamgan.safety.consent_keys import load_private_key
 from streamgan.safety.consent_pixels import (
@@ -52,13 +72,14 @@ from streamgan.safety.consent_pixels import (
     same_picture,
 )
 from streamgan.safety.consent_tag import (
+    KIND_SCOPES,
     SCOPES,
+    TRAIN_SCOPE,
     ConsentTag,
     FaceBinding,
     ImageBinding,
     TagFormatError,
-    check_scopes,
-    check_subject,
+    TagKindError,
     new_tag_id,
     sign_tag,
     tag_from_dict,
@@ -67,83 +88,28 @@ from streamgan.safety.consent_trust import TrustedSigner, trusted_signers
 
 log = logging.getLogger(__name__)
 
+IMAGE_SCOPES = KIND_SCOPES["image"]
+
 __all__ = [
+    "IMAGE_SCOPES",
     "SCOPES",
+    "TRAIN_SCOPE",
     "ConsentError",
     "ConsentGrant",
     "ConsentProblem",
     "ConsentRecord",
+    "FileConsentGrant",
     "TagReport",
     "check_consent",
+    "check_file_consent",
     "grant_consent",
+    "grant_file_consent",
     "inspect_consent",
+    "inspect_file_consent",
+    "is_video",
     "require_consent",
+    "require_training_consent",
 ]
-
-
-class ConsentProblem(Enum):
-    """Why consent is refused; each one needs a different fix."""
-
-    NO_TAG = "no-tag"
-    BAD_SIGNATURE = "bad-signature"
-    """The tag was altered after signing, or is damaged."""
-    UNKNOWN_SIGNER = "unknown-signer"
-    """Correctly signed, by a key not trusted (for this image)."""
-    NOT_YET_VALID = "not-yet-valid"
-    EXPIRED = "expired"
-    SCOPE_NOT_GRANTED = "scope-not-granted"
-    PIXELS_CHANGED = "pixels-changed"
-    """The tag is this picture's, but its pixels were edited since."""
-    FOREIGN_TAG = "foreign-tag"
-    """The tag was made for a different image and copied onto this one."""
-    OTHER_FACE = "other-face"
-    """The tag covers a different face in the image."""
-
-
-class ConsentError(StreamganError):
-    """Consent for a face is missing or does not hold; one line, ending with the fix."""
-
-    def __init__(self, problem: ConsentProblem, image: Path, reason: str, fix: str) -> None:
-        super().__init__(f"{image}: {reason}; {fix}")
-        self.problem = problem
-        self.image = image
-        self.reason = reason
-        self.fix = fix
-
-    def __reduce__(self) -> tuple[type[ConsentError], tuple[ConsentProblem, Path, str, str]]:
-        """Survives pickling, e.g. from a worker process."""
-        return ConsentError, (self.problem, self.image, self.reason, self.fix)
-
-
-@dataclass(frozen=True)
-class ConsentRecord:
-    """A consent that holds: who, for what, until when, signed by whom, found where."""
-
-    id: str
-    subject: str
-    scopes: tuple[str, ...]
-    signer_fingerprint: str
-    signer_name: str
-    test_only: bool
-    """The signer's trust file says its private key is public (samples, tests)."""
-    not_before: date | None
-    expires: date | None
-    created: datetime
-    face_index: int
-    face_box: tuple[float, float, float, float]
-    """x0, y0, x1, y1 as fractions of the upright image's width and height."""
-    pixels_sha256: str
-    location: str
-
-    @property
-    def record_id(self) -> str:
-        """What a provenance manifest or watermark payload names: the tag's id."""
-        return self.id
-
-    def validity(self) -> str:
-        start = f"from {self.not_before}" if self.not_before else "from signing"
-        end = f"until {self.expires} 00:00 UTC" if self.expires else "with no expiry"
-        return f"{start} {end}"
 
 
 @dataclass(frozen=True)
@@ -156,18 +122,6 @@ class ConsentGrant:
     in_file: bool
     replaced: str | None
     """Id of the earlier tag for the same face that this one replaced."""
-
-
-def _utc(now: datetime | None) -> datetime:
-    if now is None:
-        return datetime.now(timezone.utc)
-    if now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
-    return now.astimezone(timezone.utc)
-
-
-def _midnight(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
 
 
 def grant_consent(
@@ -194,19 +148,9 @@ def grant_consent(
     check_input_file(image)
     if face_index < 0:
         raise ValueError(f"face_index must be >= 0, got {face_index}")
-    if tag_id is not None and str(uuid.UUID(tag_id)) != tag_id:
-        raise ValueError(f"tag_id must be a lower-case UUID, got {tag_id!r}")
-    try:
-        subject = check_subject(subject)
-        scope_list = check_scopes(list(scopes))
-    except ValueError as e:
-        raise InputError(f"{image}: cannot grant consent: {e}") from None
-    created = _utc(now).replace(microsecond=0)
-    if not_before and expires and expires <= not_before:
-        raise InputError(f"{image}: cannot grant consent: expiry {expires} is not after "
-                         f"the start {not_before}")
-    if expires and _midnight(expires) <= created:
-        raise InputError(f"{image}: cannot grant consent: expiry {expires} is not in the future")
+    fields = check_grant(image, "image", subject, scopes, not_before=not_before,
+                         expires=expires, now=now, tag_id=tag_id)
+    subject, scope_list = fields.subject, fields.scopes
     private = key if isinstance(key, Ed25519PrivateKey) else load_private_key(Path(key))
     facts = pixel_facts(image)
     boxes = face_boxes(facts, max(4, face_index + 1))
@@ -215,7 +159,7 @@ def grant_consent(
                           f"(found {len(boxes)} face{'s' if len(boxes) != 1 else ''})")
     tag = sign_tag(ConsentTag(
         id=tag_id or new_tag_id(), subject=subject, scopes=scope_list,
-        not_before=not_before, expires=expires, created=created,
+        not_before=not_before, expires=expires, created=fields.created,
         image=ImageBinding(sha256=facts.sha256, width=facts.width, height=facts.height,
                            mode=facts.mode, thumbnail=facts.thumbnail_b64),
         face=FaceBinding(index=face_index, box=boxes[face_index]),
@@ -280,8 +224,9 @@ def require_consent(
     used. Raises ConsentError (one line, ending with how to grant consent) when there
     is none that holds.
     """
-    if scope not in SCOPES:
-        raise ValueError(f"unknown consent scope {scope!r} (known: {', '.join(SCOPES)})")
+    if scope not in IMAGE_SCOPES:
+        raise ValueError(f"unknown consent scope {scope!r} for an image (known: "
+                         f"{', '.join(IMAGE_SCOPES)}; videos: require_training_consent)")
     record = check_consent(image, scope, face_index=face_index, extra_trust=extra_trust,
                            now=now, facts=facts, detector=detector)
     log.info("consent %s: %s, %s, signed by %s", record.record_id, record.subject,
@@ -308,7 +253,7 @@ def check_consent(
     """
     file = image_file(source)
     image = file.path
-    when = _utc(now)
+    when = utc(now)
     signers = trusted_signers(extra_trust)
     found = read_tags(file)
     hint = _grant_hint(image, scope, face_index)
@@ -318,12 +263,15 @@ def check_consent(
                            hint)
     parsed: list[tuple[str, ConsentTag]] = []
     damage: list[str] = []
+    from_video: list[str] = []
     for item in found:
         if item.error is not None:
             damage.append(f"{item.location}: {item.error}")
             continue
         try:
             parsed.append((item.location, tag_from_dict(item.data)))
+        except TagKindError:
+            from_video.append(item.location)
         except TagFormatError as e:
             damage.append(f"{item.location}: {e}")
     for_face = [(where, tag) for where, tag in parsed if tag.face.index == face_index]
@@ -331,8 +279,12 @@ def check_consent(
         if parsed:
             covered = sorted({tag.face.index for _, tag in parsed})
             raise ConsentError(ConsentProblem.OTHER_FACE, image,
-                               f"the consent tag covers face {_join(covered)}, "
+                               f"the consent tag covers face {join(covered)}, "
                                f"not face {face_index}", hint)
+        if from_video:
+            raise ConsentError(ConsentProblem.FOREIGN_TAG, image,
+                               f"the consent tag in {from_video[0]} binds a video's bytes, not "
+                               "this image's pixels; it was copied from a video", hint)
         raise ConsentError(ConsentProblem.BAD_SIGNATURE, image,
                            f"the consent tag is damaged ({damage[0]})", hint)
     facts = facts if facts is not None else pixel_facts(file)
@@ -358,7 +310,7 @@ def _check_tag(image: Path, where: str, tag: ConsentTag, facts: PixelFacts,
     if not tag.signature_valid():
         raise refuse(ConsentProblem.BAD_SIGNATURE,
                      f"{name} has a bad signature (altered after signing)")
-    signer = _trusted_signer(image, name, tag, signers, hint)
+    signer = trusted_signer(image, name, tag, signers, hint)
     if facts.sha256 != tag.image.sha256:
         if same_picture(decode_thumbnail(tag.image.thumbnail), facts.thumbnail):
             raise refuse(ConsentProblem.PIXELS_CHANGED,
@@ -372,7 +324,7 @@ def _check_tag(image: Path, where: str, tag: ConsentTag, facts: PixelFacts,
         raise refuse(ConsentProblem.EXPIRED, f"{name} expired on {tag.expires}")
     if scope is not None and scope not in tag.scopes:
         raise refuse(ConsentProblem.SCOPE_NOT_GRANTED,
-                     f"{name} grants {_join(tag.scopes)}, not {scope}")
+                     f"{name} grants {join(tag.scopes)}, not {scope}")
     boxes = face_boxes(facts, max(4, face_index + 1), detector)
     if face_index >= len(boxes):
         raise refuse(ConsentProblem.OTHER_FACE,
@@ -381,9 +333,7 @@ def _check_tag(image: Path, where: str, tag: ConsentTag, facts: PixelFacts,
     if not same_face(boxes[face_index], tag.face.box):
         raise refuse(ConsentProblem.OTHER_FACE,
                      f"face {face_index} is not the face {name} covers")
-    if signer.test_only:
-        log.warning("%s: consent %s rests on a TEST ONLY signer (%s, %s)", image, tag.id,
-                    signer.name, signer.source)
+    warn_if_test_only(image, tag, signer)
     return ConsentRecord(
         id=tag.id, subject=tag.subject, scopes=tag.scopes,
         signer_fingerprint=tag.signer_fingerprint, signer_name=signer.name,
@@ -395,53 +345,8 @@ def _check_tag(image: Path, where: str, tag: ConsentTag, facts: PixelFacts,
     )
 
 
-def _trusted_signer(image: Path, name: str, tag: ConsentTag,
-                    signers: Sequence[TrustedSigner], hint: str) -> TrustedSigner:
-    """The trust entry that vouches for this tag's signer on this tag's image.
-
-    The tag's own (signed) pixel hash is what a restricted trust file is matched
-    against; that it matches the image is checked right after.
-    """
-    same_key = [s for s in signers if s.public_key == tag.signer_key]
-    for signer in same_key:
-        if signer.vouches_for(tag.image.sha256):
-            return signer
-    if same_key:
-        limited = same_key[0]
-        raise ConsentError(ConsentProblem.UNKNOWN_SIGNER, image,
-                           f"{name} is signed by {limited.describe()} ({tag.signer_fingerprint}), "
-                           f"trusted only for other images by {limited.source}",
-                           "or " + hint)
-    raise ConsentError(ConsentProblem.UNKNOWN_SIGNER, image,
-                       f"{name} is signed by {tag.signer_fingerprint}, not a trusted signer "
-                       "(trust its key with: streamgan consent trust PUBFILE, or --trust FILE)",
-                       "or " + hint)
-
-
 def _grant_hint(image: Path, scope: str | None, face_index: int) -> str:
-    command = (f"streamgan consent grant {shlex.quote(str(image))} --key KEY --subject NAME "
-               f"--scope {scope or SCOPES[0]}")
-    if face_index:
-        command += f" --face-index {face_index}"
-    return f"grant it with: {command}"
-
-
-def _join(items: Sequence[object]) -> str:
-    return ",".join(str(i) for i in items)
-
-
-@dataclass(frozen=True)
-class TagReport:
-    """One tag as ``consent show`` describes it, checked only for signature and signer."""
-
-    location: str
-    raw: Any
-    tag: ConsentTag | None
-    error: str | None
-    """Why the tag could not be parsed (then ``tag`` is None)."""
-    signature_valid: bool
-    signer: TrustedSigner | None
-    """A trust entry for the signer's key, if any (it may be limited to other images)."""
+    return grant_hint(image, scope or IMAGE_SCOPES[0], face_index)
 
 
 def inspect_consent(image: Path, extra_trust: Sequence[Path] = ()) -> list[TagReport]:
@@ -464,10 +369,6 @@ def inspect_consent(image: Path, extra_trust: Sequence[Path] = ()) -> list[TagRe
         except TagFormatError as e:
             reports.append(TagReport(item.location, item.data, None, str(e), False, None))
             continue
-        match = [s for s in signers if s.public_key == tag.signer_key]
-        vouching = [s for s in match if s.vouches_for(tag.image.sha256)]
-        candidates = vouching or match
-        signer = candidates[0] if candidates else None
         reports.append(TagReport(item.location, item.data, tag, None, tag.signature_valid(),
-                                 signer))
+                                 signer_entry(tag, signers)))
     return reports

@@ -7,6 +7,8 @@
   the leading APP0 (JFIF) and APP1 (Exif, XMP) segments, so the offsets in an MPO's
   APP2 stay valid.
 - **Anything else**, or on request: a sidecar ``IMAGE.consent.json`` beside the image.
+  Training videos only ever use a sidecar (``VIDEO.mp4.consent.json``): their tags
+  bind the file's bytes, which a tag inside would change.
 
 Every carrier holds the same payload, ``{"format": "streamgan-consent-tags", "tags":
 [tag, ...]}``: at most one tag per face. Tags are put into the file by splicing bytes:
@@ -109,20 +111,37 @@ def read_tags(source: ImageSource) -> list[FoundTag]:
     except ValueError as e:
         raise InputError(f"{image}: damaged {kind.upper() if kind else 'image'} file ({e})") \
             from None
-    side = sidecar_path(image)
-    if side.is_file():
-        try:
-            payloads.append((f"sidecar {side.name}", side.read_bytes()))
-        except OSError as e:
-            raise InputError(f"{side}: cannot read: {e.strerror or e}") from e
+    side = _sidecar_payload(image)
+    if side is not None:
+        payloads.append(side)
     for location, raw in payloads:
-        try:
-            if isinstance(raw, ValueError):
-                raise raw
-            found.extend(FoundTag(location, tag) for tag in decode_payload(raw))
-        except ValueError as e:
-            found.append(FoundTag(location, error=str(e)))
+        found.extend(_found(location, raw))
     return found
+
+
+def read_sidecar(path: Path) -> list[FoundTag]:
+    """The tags in ``path``'s sidecar only, without reading ``path`` (a large video)."""
+    side = _sidecar_payload(Path(path))
+    return _found(*side) if side is not None else []
+
+
+def _sidecar_payload(path: Path) -> tuple[str, bytes] | None:
+    side = sidecar_path(path)
+    if not side.is_file():
+        return None
+    try:
+        return f"sidecar {side.name}", side.read_bytes()
+    except OSError as e:
+        raise InputError(f"{side}: cannot read: {e.strerror or e}") from e
+
+
+def _found(location: str, raw: bytes | ValueError) -> list[FoundTag]:
+    try:
+        if isinstance(raw, ValueError):
+            raise raw
+        return [FoundTag(location, tag) for tag in decode_payload(raw)]
+    except ValueError as e:
+        return [FoundTag(location, error=str(e))]
 
 
 def embedded_tags(image: Path) -> list[Any]:

@@ -12,10 +12,14 @@ A trust file is a PEM public key (trusted for any image), or a small JSON docume
 that can narrow the trust::
 
     {"public_key": "<PEM, or base64 of the raw key>", "name": "sample signer",
-     "test_only": true, "images": ["<pixel hash>", ...], "comment": "..."}
+     "test_only": true, "images": ["<pixel hash>", ...],
+     "files": ["<SHA-256 of a file's bytes>", ...], "comment": "..."}
 
 ``images`` (pixel hashes, see :mod:`streamgan.safety.consent_pixels`) means "trusted
-only for tags on these images"; ``test_only`` marks a key whose private half is public
+only for tags on these images", ``files`` (SHA-256 of the whole file, as ``sha256sum``
+prints it) "trusted only for tags on these training videos". A file with either list
+is restricted for both kinds: one that lists only images vouches for no video, and
+the reverse. ``test_only`` marks a key whose private half is public
 (sample and test keys): it works, and every use is logged as a warning.
 """
 
@@ -42,7 +46,7 @@ log = logging.getLogger(__name__)
 ENV_TRUST = "STREAMGAN_TRUST"
 TRUSTED_DIRNAME = "trusted"
 TRUST_SUFFIXES = (".pub", ".json")
-_TRUST_FIELDS = frozenset({"public_key", "name", "test_only", "images", "comment"})
+_TRUST_FIELDS = frozenset({"public_key", "name", "test_only", "images", "files", "comment"})
 _HASH_RE = re.compile(r"(?:sha256:)?([0-9a-fA-F]{64})")
 
 
@@ -56,14 +60,27 @@ class TrustedSigner:
     source: Path
     test_only: bool = False
     images: frozenset[str] | None = None
-    """Pixel hashes of the only images this key is trusted for; None: any image."""
+    """Pixel hashes of the only images this key is trusted for."""
+    files: frozenset[str] | None = None
+    """SHA-256 of the bytes of the only files (training videos) this key is trusted for.
+    With neither list the key is trusted for everything; with one, for what it lists."""
 
     @property
     def fingerprint(self) -> str:
         return fingerprint_raw(base64.b64decode(self.public_key))
 
+    @property
+    def restricted(self) -> bool:
+        return self.images is not None or self.files is not None
+
     def vouches_for(self, pixel_sha256: str) -> bool:
-        return self.images is None or pixel_sha256 in self.images
+        """Trusted for the image with these pixels."""
+        return not self.restricted or pixel_sha256 in (self.images or ())
+
+    def vouches_for_file(self, file_sha256: str) -> bool:
+        """Trusted for the file (video) with these bytes: a trust file that lists only
+        images must not silently cover videos."""
+        return not self.restricted or file_sha256 in (self.files or ())
 
     def describe(self) -> str:
         return f"{self.name}{' (TEST ONLY)' if self.test_only else ''}"
@@ -114,20 +131,25 @@ def _json_trust(path: Path, text: str, default_name: str) -> TrustedSigner:
         raise InputError(f"{path}: \"name\" must be a one-line string")
     if not isinstance(test_only, bool):
         raise InputError(f"{path}: \"test_only\" must be true or false")
-    images = None
-    if "images" in doc:
-        listed = doc["images"]
-        if not isinstance(listed, list) or not all(isinstance(h, str) for h in listed):
-            raise InputError(f"{path}: \"images\" must be a list of pixel hashes")
-        images = frozenset(_pixel_hash(path, h) for h in listed)
     return TrustedSigner(public_key=encode_public(key), name=name.strip(), source=path,
-                         test_only=test_only, images=images)
+                         test_only=test_only, images=_hashes(path, doc, "images", "pixel hash"),
+                         files=_hashes(path, doc, "files", "file hash"))
 
 
-def _pixel_hash(path: Path, text: str) -> str:
+def _hashes(path: Path, doc: dict[str, Any], field: str, what: str) -> frozenset[str] | None:
+    """The hashes listed under ``field``; None when the field is absent."""
+    if field not in doc:
+        return None
+    listed = doc[field]
+    if not isinstance(listed, list) or not all(isinstance(h, str) for h in listed):
+        raise InputError(f"{path}: \"{field}\" must be a list of {what}es")
+    return frozenset(_hash(path, h, what) for h in listed)
+
+
+def _hash(path: Path, text: str, what: str) -> str:
     match = _HASH_RE.fullmatch(text.strip())
     if not match:
-        raise InputError(f"{path}: {text!r} is not a pixel hash (64 hex digits)")
+        raise InputError(f"{path}: {text!r} is not a {what} (64 hex digits)")
     return match.group(1).lower()
 
 
