@@ -46,7 +46,7 @@ from streamgan.safety.consent_common import (
     check_grant,
     grant_hint,
     join,
-    signer_entry,
+    tag_reports,
     trusted_signer,
     utc,
     warn_if_test_only,
@@ -359,16 +359,4 @@ def inspect_consent(image: Path, extra_trust: Sequence[Path] = ()) -> list[TagRe
         raise ConsentError(ConsentProblem.NO_TAG, image,
                            f"no consent tag (none in the file and no {sidecar_path(image).name})",
                            _grant_hint(image, None, 0))
-    reports = []
-    for item in found:
-        if item.error is not None:
-            reports.append(TagReport(item.location, None, None, item.error, False, None))
-            continue
-        try:
-            tag = tag_from_dict(item.data)
-        except TagFormatError as e:
-            reports.append(TagReport(item.location, item.data, None, str(e), False, None))
-            continue
-        reports.append(TagReport(item.location, item.data, tag, None, tag.signature_valid(),
-                                 signer_entry(tag, signers)))
-    return reports
+    return tag_reports(found, tag_from_dict, signers)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import shlex
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from enum import Enum
@@ -19,12 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from streamgan.errors import InputError, StreamganError
+from streamgan.safety.consent_carrier import FoundTag
 from streamgan.safety.consent_tag import (
     KIND_PLURALS,
     AnyTag,
     ConsentTag,
     FileConsentTag,
     SignedTag,
+    TagFormatError,
     TagKind,
     check_scopes,
     check_subject,
@@ -186,6 +188,25 @@ def signer_entry(tag: SignedTag, signers: Sequence[TrustedSigner]) -> TrustedSig
     """The trust entry to show for the tag's key: one that vouches for it, else any."""
     same_key = [s for s in signers if s.public_key == tag.signer_key]
     return next((s for s in same_key if vouches(s, tag)), same_key[0] if same_key else None)
+
+
+def tag_reports(found: Sequence[FoundTag], parse: Callable[[Any], AnyTag],
+                signers: Sequence[TrustedSigner]) -> list[TagReport]:
+    """A :class:`TagReport` for each found tag, parsed with ``parse``
+    (``tag_from_dict`` for images, ``file_tag_from_dict`` for videos)."""
+    reports = []
+    for item in found:
+        if item.error is not None:
+            reports.append(TagReport(item.location, None, None, item.error, False, None))
+            continue
+        try:
+            tag = parse(item.data)
+        except TagFormatError as e:
+            reports.append(TagReport(item.location, item.data, None, str(e), False, None))
+            continue
+        reports.append(TagReport(item.location, item.data, tag, None, tag.signature_valid(),
+                                 signer_entry(tag, signers)))
+    return reports
 
 
 def trusted_signer(path: Path, name: str, tag: SignedTag, signers: Sequence[TrustedSigner],

@@ -38,7 +38,7 @@ from streamgan.safety.consent_common import (
     check_grant,
     grant_hint,
     join,
-    signer_entry,
+    tag_reports,
     trusted_signer,
     utc,
     warn_if_test_only,
@@ -288,16 +288,4 @@ def inspect_file_consent(video: Path, extra_trust: Sequence[Path] = ()) -> list[
     found = read_sidecar(video)
     if not found:
         raise _no_tag(video, grant_hint(video, TRAIN_SCOPE))
-    reports = []
-    for item in found:
-        if item.error is not None:
-            reports.append(TagReport(item.location, None, None, item.error, False, None))
-            continue
-        try:
-            tag = file_tag_from_dict(item.data)
-        except TagFormatError as e:
-            reports.append(TagReport(item.location, item.data, None, str(e), False, None))
-            continue
-        reports.append(TagReport(item.location, item.data, tag, None, tag.signature_valid(),
-                                 signer_entry(tag, signers)))
-    return reports
+    return tag_reports(found, file_tag_from_dict, signers)
