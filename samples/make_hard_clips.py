@@ -33,6 +33,8 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from streamgan.tracking import landmarks as lmk
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import make_samples as ms  # noqa: E402
 
@@ -94,8 +96,8 @@ def occluded_script() -> list[Frame]:
 
 def _hand_path(t: float, lm: NDArray[np.float64]) -> tuple[float, float] | None:
     """Where the hand's palm centre is at ``t`` (None: out of the picture)."""
-    mouth = lm[list(ms.lmk.MOUTH_CORNERS), :2].mean(0)
-    eye = lm[list(ms.lmk.RIGHT_EYE_UPPER), :2].mean(0)
+    mouth = lm[list(lmk.MOUTH_CORNERS), :2].mean(0)
+    eye = lm[list(lmk.RIGHT_EYE_UPPER), :2].mean(0)
     start = np.array([ms.WIDTH + 120.0, mouth[1] + 140.0])
     keys = [(0.6, start), (1.2, mouth), (2.2, mouth), (2.7, eye), (3.3, eye),
             (3.9, start)]
@@ -144,7 +146,7 @@ class Webcam:
 
     def __call__(self, rgb: NDArray[np.uint8]) -> NDArray[np.uint8]:
         self.offset = 0.8 * self.offset + self.rng.normal(0, self.shake * 0.6, 2)
-        shift = np.float32([[1, 0, self.offset[0]], [0, 1, self.offset[1]]])
+        shift = np.array([[1, 0, self.offset[0]], [0, 1, self.offset[1]]], np.float32)
         moved = cv2.warpAffine(rgb, shift, (ms.WIDTH, ms.HEIGHT), flags=cv2.INTER_LINEAR,
                                borderMode=cv2.BORDER_REFLECT)
         luma_noise = self.rng.normal(0, self.noise, (ms.HEIGHT, ms.WIDTH, 1))
@@ -153,6 +155,8 @@ class Webcam:
 
 
 def write_clip(frames: Iterator[NDArray[np.uint8]], path: Path, crf: int) -> None:
+    """H.264 yuv420p, ms.WIDTH x ms.HEIGHT at FPS, single-threaded x264 (same bytes on
+    every run)."""
     with av.open(str(path), "w") as container:
         video = container.add_stream("libx264", rate=FPS)
         video.width, video.height, video.pix_fmt = ms.WIDTH, ms.HEIGHT, "yuv420p"
@@ -202,7 +206,7 @@ def _still_webcam(animator: ms.DriverAnimator, out: Path) -> None:
 
 def hand_colour(still: NDArray[np.uint8], lm: NDArray[np.float64]) -> tuple[float, float, float]:
     """The face's skin (cheeks, median) a little warmer and darker: a hand's tone."""
-    radius = max(2, round(0.04 * ms.lmk.face_height(lm)))
+    radius = max(2, round(0.04 * lmk.face_height(lm)))
     patches = [still[round(y) - radius:round(y) + radius + 1,
                      round(x) - radius:round(x) + radius + 1].reshape(-1, 3)
                for x, y in lm[[50, 280], :2]]
@@ -215,9 +219,9 @@ def _occluded(animator: ms.DriverAnimator, lm: NDArray[np.float64], out: Path, n
               colour: tuple[float, float, float]) -> None:
     script = occluded_script()
     rng = np.random.default_rng(9)
-    size = 0.55 * ms.lmk.face_height(lm)
-    mouth_box = lm[list(ms.lmk.INNER_LIP_RING), :2]
-    eye_box = lm[list(ms.lmk.RIGHT_EYE_UPPER) + list(ms.lmk.RIGHT_EYE_LOWER), :2]
+    size = 0.55 * lmk.face_height(lm)
+    mouth_box = lm[list(lmk.INNER_LIP_RING), :2]
+    eye_box = lm[list(lmk.RIGHT_EYE_UPPER) + list(lmk.RIGHT_EYE_LOWER), :2]
     covered: list[dict[str, bool | int]] = []
 
     def occlude(i: int, rgb: NDArray[np.uint8]) -> NDArray[np.uint8]:
@@ -231,7 +235,8 @@ def _occluded(animator: ms.DriverAnimator, lm: NDArray[np.float64], out: Path, n
                                       xs.clip(0, ms.WIDTH - 1)].mean() > 0.5)
             glove = _shade(mask, rng, colour)
             a = mask[..., None]
-            rgb = ms.to_uint8(glove * a + (rgb.astype(np.float32) / 255.0) * (1 - a))
+            rgb = ms.to_uint8(np.asarray(glove * a + (rgb.astype(np.float32) / 255.0) * (1 - a),
+                                         np.float32))
         covered.append(row)
         return rgb
 
@@ -247,7 +252,7 @@ def face_region(target: Path) -> NDArray[np.bool_]:
 
     loaded = load_target(target)
     face = np.zeros(loaded.image.shape[:2], np.uint8)
-    cv2.fillPoly(face, [loaded.landmarks[list(ms.lmk.FACE_OVAL), :2].astype(np.int32)], 1)
+    cv2.fillPoly(face, [loaded.landmarks[list(lmk.FACE_OVAL), :2].astype(np.int32)], 1)
     return np.asarray(cv2.dilate(face, np.ones((15, 15), np.uint8)), bool)
 
 
@@ -282,7 +287,7 @@ def mouth_skin(video: Path, covered_by: Path, min_area: float = 30.0) -> list[fl
             if not hidden or lm is None or opening_area(lm) < min_area:
                 continue
             mask = np.zeros(frame.image.shape[:2], np.float32)
-            ring = lm[list(ms.lmk.INNER_LIP_RING), :2]
+            ring = lm[list(lmk.INNER_LIP_RING), :2]
             cv2.fillPoly(mask, [np.round(ring).astype(np.int32)], 1.0)
             shares.append(skin_fraction(frame.image, mask, skin_colour(frame.image, lm)))
     return shares

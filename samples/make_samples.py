@@ -23,6 +23,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import NamedTuple
 
 import av
 import cv2
@@ -610,6 +611,77 @@ def lip_profile(x: Array, centre: float, half_width: float) -> Array:
     return np.asarray(np.sqrt(u), np.float64)
 
 
+class MouthBox(NamedTuple):
+    """Parted inner lips (pixels) and the box round them that a mouth interior fills.
+
+    The box's corners and size are NumPy integers, as the painting arithmetic had them.
+    """
+
+    upper: Array
+    lower: Array
+    gap: float
+    """Mean distance between the middle points of the inner lips."""
+    ring: Array
+    corners: Array
+    width: float
+    """Distance between the inner lips' corners."""
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+    h: int
+    w: int
+    off: Array
+    """``(x0, y0)``: subtract it from a point to get box coordinates."""
+
+    def cavity(self, down: Array, rgb: tuple[float, float, float], darken: float
+               ) -> tuple[Image32, Array, Image32, Image32, Image32]:
+        """The mouth's dark inside and where things are in the box, for ``down`` (unit,
+        upper lip to lower): the colour (``rgb``, darker by up to ``darken`` halfway down
+        the gap), the lips' middle, the across-profile (1 in the middle, 0 at the
+        corners) and the box's pixel grid ``xs``, ``ys``."""
+        x0, y0, h, w, upper = self.x0, self.y0, self.h, self.w, self.upper
+        ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+        depth = np.clip(((xs + x0 - upper[4, 0]) * down[0] + (ys + y0 - upper[4, 1]) * down[1])
+                        / self.gap, 0.0, 1.0)
+        colour = np.empty((h, w, 3), np.float32)
+        colour[:] = np.array(rgb, np.float32)
+        colour *= (1.0 - darken * np.sin(np.pi * depth))[..., None]  # darkest inside
+
+        mid = 0.5 * (self.corners[0] + self.corners[1])
+        along = np.abs((xs + x0 - mid[0]) * down[1] - (ys + y0 - mid[1]) * down[0])
+        profile = np.clip(1.0 - (along / (0.5 * self.width)) ** 2, 0.0, 1.0)
+        return colour, mid, profile, xs, ys
+
+    def tongue(self, down: Array, back: float) -> Image32:
+        """A soft tongue: an ellipse centred ``back`` times the gap above the lower lip's
+        middle."""
+        centre = self.lower[4] - down * back * self.gap - self.off
+        tongue = np.zeros((self.h, self.w), np.float32)
+        cv2.ellipse(tongue, (round(centre[0]), round(centre[1])),
+                    (max(1, round(0.3 * self.width)), max(1, round(0.22 * self.gap))),
+                    float(np.degrees(np.arctan2(-down[0], down[1]))), 0, 360, 1.0, -1,
+                    cv2.LINE_AA)
+        return feather(tongue, 1.0)
+
+
+def mouth_box(pts: Array) -> MouthBox | None:
+    """Where to paint the mouth's interior for landmarks ``pts``; None if the lips are
+    (nearly) shut."""
+    upper = pts[list(lmk.INNER_LIP_UPPER), :2]
+    lower = pts[list(lmk.INNER_LIP_LOWER), :2]
+    gap = float(np.linalg.norm(upper[2:7] - lower[2:7], axis=1).mean())
+    if gap < 1.0:
+        return None
+    ring = pts[list(lmk.INNER_LIP_RING), :2]
+    corners = pts[list(lmk.INNER_LIP_CORNERS), :2]
+    width = float(np.linalg.norm(corners[1] - corners[0]))
+    x0, y0 = np.floor(ring.min(0)).astype(int) - 4
+    x1, y1 = np.ceil(ring.max(0)).astype(int) + 5
+    return MouthBox(upper, lower, gap, ring, corners, width, x0, y0, x1, y1, y1 - y0, x1 - x0,
+                    np.array([x0, y0], np.float64))
+
+
 class DriverAnimator:
     """Renders the driver still in any pose/expression of the motion script.
 
@@ -832,32 +904,15 @@ class DriverAnimator:
 
     def paint_mouth(self, frame_rgb: Image32, pts: Array) -> Image32:
         """Fill the opened inner-lip polygon with a mouth: dark cavity, upper teeth, tongue."""
-        upper = pts[list(lmk.INNER_LIP_UPPER), :2]
-        lower = pts[list(lmk.INNER_LIP_LOWER), :2]
-        gap = float(np.linalg.norm(upper[2:7] - lower[2:7], axis=1).mean())
-        if gap < 1.0:
+        box = mouth_box(pts)
+        if box is None:
             return frame_rgb
-        ring = pts[list(lmk.INNER_LIP_RING), :2]
-        corners = pts[list(lmk.INNER_LIP_CORNERS), :2]
-        width = float(np.linalg.norm(corners[1] - corners[0]))
-        x0, y0 = np.floor(ring.min(0)).astype(int) - 4
-        x1, y1 = np.ceil(ring.max(0)).astype(int) + 5
-        h, w = y1 - y0, x1 - x0
-        off = np.array([x0, y0], np.float64)
+        upper, lower, gap, ring, corners, width, x0, y0, x1, y1, h, w, off = box
         mouth = feather(polygon_mask(ring - off, h, w), 0.7)
 
         down = lower[4] - upper[4]
         down /= max(float(np.linalg.norm(down)), 1e-6)
-        ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
-        depth = np.clip(((xs + x0 - upper[4, 0]) * down[0] + (ys + y0 - upper[4, 1]) * down[1])
-                        / gap, 0.0, 1.0)
-        colour = np.empty((h, w, 3), np.float32)
-        colour[:] = np.array([0.26, 0.08, 0.07], np.float32)
-        colour *= (1.0 - 0.45 * np.sin(np.pi * depth))[..., None]  # darkest inside
-
-        mid = 0.5 * (corners[0] + corners[1])
-        along = np.abs((xs + x0 - mid[0]) * down[1] - (ys + y0 - mid[1]) * down[0])
-        profile = np.clip(1.0 - (along / (0.5 * width)) ** 2, 0.0, 1.0)
+        colour, mid, profile, _, _ = box.cavity(down, (0.26, 0.08, 0.07), 0.45)
         teeth_h = min(0.32 * gap, 0.11 * width)
         teeth_line = np.concatenate([[corners[0]], upper, [corners[1]]])
         lift = lip_profile(teeth_line @ np.array([down[1], -down[0]]),
@@ -868,13 +923,7 @@ class DriverAnimator:
             ..., None]
         colour = colour + (teeth_colour - colour) * teeth[..., None]
 
-        tongue_c = lower[4] - down * 0.22 * gap - off
-        tongue = np.zeros((h, w), np.float32)
-        cv2.ellipse(tongue, (round(tongue_c[0]), round(tongue_c[1])),
-                    (max(1, round(0.3 * width)), max(1, round(0.22 * gap))),
-                    float(np.degrees(np.arctan2(-down[0], down[1]))), 0, 360, 1.0, -1,
-                    cv2.LINE_AA)
-        tongue = feather(tongue, 1.0) * (1.0 - teeth)
+        tongue = box.tongue(down, 0.22) * (1.0 - teeth)
         colour = colour + (np.array([0.50, 0.22, 0.22], np.float32) - colour) * (
             0.8 * tongue[..., None])
 
