@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from streamgan.cli.args import int_range
+from streamgan.cli.args import add_trust_option, int_range
 from streamgan.cli.progress import progress_bar
 from streamgan.generate.options import PRESETS
 
@@ -55,6 +55,65 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     v.add_argument("--name", default="streamgan video GAN", help="title of the model card")
     v.set_defaults(run=run)
     _add_translate(models, parents)
+    _add_fsgan(models, parents)
+
+
+def _add_fsgan(models: Any, parents: list[argparse.ArgumentParser]) -> None:
+    from streamgan.engines.fsgan.options import PRESETS as FSGAN_PRESETS
+
+    f = models.add_parser(
+        "fsgan", parents=parents, help="a personal face model for `reenact --engine fsgan`",
+        description="Trains the fsgan refiner by self-reenactment on footage of a person "
+        "(30 s to 5 min of video): the warp moves one frame to another's landmarks and "
+        "the model learns the real frame. Every video needs a `train` consent tag "
+        "(`streamgan consent grant VIDEO --scope train`). Writes last.pt (resumable), "
+        "model.pt (for `reenact --engine fsgan --model`), preview.png and card.md to -o. "
+        "Use torchrun for several processes.")
+    f.add_argument("--videos", type=Path, required=True,
+                   help="a video, or a folder of videos, of the person")
+    f.add_argument("-o", "--output", type=Path, required=True, help="run folder")
+    f.add_argument("--preset", choices=sorted(FSGAN_PRESETS), default="cpu",
+                   help="network size: cpu (128 px crops, minutes on a CPU; default), "
+                   "gpu (256 px, larger), tiny (tests)")
+    f.add_argument("--size", type=int_range(32), help="crop side in pixels")
+    f.add_argument("--width", type=int_range(4), help="generator width")
+    f.add_argument("--gan-weight", type=float, help="adversarial loss weight (0: off)")
+    f.add_argument("--steps", type=int_range(1), default=600, help="total steps (600)")
+    f.add_argument("--batch", type=int_range(1), default=8, help="crops per step and process")
+    f.add_argument("--lr", type=float, help="Adam learning rate")
+    f.add_argument("--use-first", type=float, default=1.0, metavar="F",
+                   help="train on the first F (0-1] of each video, holding out the rest")
+    f.add_argument("--frame-step", type=int_range(1), default=1,
+                   help="use every n-th video frame")
+    f.add_argument("--save-every", type=int_range(1), default=200, help="steps per save")
+    f.add_argument("--seed", type=int, default=0)
+    f.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
+    f.add_argument("--threads", type=int_range(1), help="CPU threads per process")
+    add_trust_option(f)
+    f.add_argument("--name", default="streamgan fsgan model", help="title of the model card")
+    f.set_defaults(run=run_fsgan)
+
+
+def run_fsgan(args: argparse.Namespace) -> int:
+    from streamgan.engines.fsgan.options import PRESETS as FSGAN_PRESETS
+    from streamgan.engines.fsgan.train import TrainSettings, train
+    from streamgan.errors import InputError
+
+    changes = {k: v for k, v in (("size", args.size), ("width", args.width),
+                                 ("lambda_gan", args.gan_weight), ("lr", args.lr))
+               if v is not None}
+    if not 0 < args.use_first <= 1:
+        raise InputError(f"--use-first must be in (0, 1], not {args.use_first}")
+    try:
+        options = FSGAN_PRESETS[args.preset].but(**changes)
+    except ValueError as e:
+        raise InputError(str(e)) from e
+    settings = TrainSettings(
+        videos=args.videos, out=args.output, options=options, steps=args.steps,
+        batch=args.batch, seed=args.seed, device=args.device, save_every=args.save_every,
+        threads=args.threads, frame_step=args.frame_step, use_first=args.use_first,
+        trust=tuple(args.trust), name=args.name)
+    return _train(args, lambda progress: train(settings, progress).step)
 
 
 def _add_translate(models: Any, parents: list[argparse.ArgumentParser]) -> None:

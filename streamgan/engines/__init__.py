@@ -16,12 +16,20 @@ __all__ = ["Drive", "Engine", "EngineSettings", "Plan", "Target", "available", "
 def _warp(settings: EngineSettings) -> Engine:
     from streamgan.engines.warp.engine import WarpEngine, WarpSettings
 
+    if settings.model is not None:
+        log.warning("the warp engine uses no model; --model is ignored")
     if settings.device != "cpu":
         log.warning("the warp engine runs on the CPU; --device %s is ignored", settings.device)
     return WarpEngine(WarpSettings(device=settings.device))
 
 
-_FACTORIES: dict[str, Callable[[EngineSettings], Engine]] = {"warp": _warp}
+def _fsgan(settings: EngineSettings) -> Engine:
+    from streamgan.engines.fsgan.engine import FsganEngine, FsganSettings
+
+    return FsganEngine(FsganSettings(device=settings.device, model=settings.model))
+
+
+_FACTORIES: dict[str, Callable[[EngineSettings], Engine]] = {"warp": _warp, "fsgan": _fsgan}
 
 
 def available() -> list[str]:

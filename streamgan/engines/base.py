@@ -8,10 +8,14 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import ClassVar
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    from streamgan.safety.consent import ConsentRecord
 
 from streamgan.media.yuv import Yuv420
 from streamgan.tracking.landmarks import Landmarks
@@ -22,6 +26,8 @@ class EngineSettings:
     """Settings every engine understands; engine-specific knobs live in subclasses."""
 
     device: str = "cpu"
+    model: Path | None = None
+    """A learned engine's checkpoint (``fsgan``); engines without one ignore it."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +95,10 @@ class Engine(ABC):
     def draw(self, plan: Plan) -> Yuv420:
         """Stage two of :meth:`render`: the picture for ``plan``."""
         return self.render(plan.drive)
+
+    def check_target(self, consent: ConsentRecord) -> None:  # noqa: B027 - most need none
+        """Refuse (raise) or warn about a target given the consent it carries; called
+        after the target's own consent check, before :meth:`prepare`."""
 
     def reset(self) -> None:  # noqa: B027 - stateless engines need nothing here
         """Forget per-stream state, e.g. when a new stream starts with the same target."""

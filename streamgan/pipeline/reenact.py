@@ -40,6 +40,8 @@ class ReenactSettings:
 
     engine: str = "warp"
     device: str = "cpu"
+    model: Path | None = None
+    """The learned engine's checkpoint (``--engine fsgan``)."""
     crf: int = 20
     preset: str = "veryfast"
     face_index: int = 0
@@ -113,7 +115,9 @@ def reenact(driver: Path, target_photo: ImageSource, output: Path,
         target, consent = checked.target, checked.consent
         mark = OutputMark.new(consent)
         report.watermark, report.consent_record = mark.payload.hex, consent.record_id
-        engine = create_engine(settings.engine, EngineSettings(device=settings.device))
+        engine = create_engine(settings.engine, EngineSettings(device=settings.device,
+                                                               model=settings.model))
+        engine.check_target(consent)
         engine.prepare(target)
         reference = find_reference(driver, settings) if settings.ref_frame is not None else None
     width, height = target.size

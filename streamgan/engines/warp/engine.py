@@ -55,7 +55,7 @@ class WarpSettings(EngineSettings):
 
 
 @dataclass(frozen=True)
-class _WarpPlan(Plan):
+class WarpPlan(Plan):
     """The output's landmarks, each eye's openness and the map over the engine's roi
     (as grid nodes: upsampling them is left to the drawing, which balances the two
     stages' threads)."""
@@ -175,12 +175,12 @@ class WarpEngine(Engine):
         details = [(detail, self._step)] + [(r, 1) for r in self._eye_rois(motion.landmarks)]
         mapping = backward_map(src, dst, roi, self._coarse_step, details,
                                self._topology.simplices(dst, hidden))
-        return _WarpPlan(drive, motion.landmarks, eyes.openness, mapping)
+        return WarpPlan(drive, motion.landmarks, eyes.openness, mapping)
 
     def draw(self, plan: Plan) -> Yuv420:
         """The person layer remapped over the plate, and the mouth filled."""
         out = self._target_yuv.copy()
-        if not isinstance(plan, _WarpPlan):
+        if not isinstance(plan, WarpPlan):
             return out
         self._composite(out, plan)
         if self._mouth is not None and opening_area(plan.landmarks) > self._rest_mouth + 2.0:
@@ -194,7 +194,7 @@ class WarpEngine(Engine):
         return [even_roi(np.vstack([pts.min(0) - margin, pts.max(0) + margin]), *self.size)
                 for pts in (landmarks[list(sum(eye, ())), :2] for eye in EYES)]
 
-    def _composite(self, out: Yuv420, plan: _WarpPlan) -> None:
+    def _composite(self, out: Yuv420, plan: WarpPlan) -> None:
         """Person layer warped by the plan's maps over the background plate."""
         y, u, v = planes(out)
         luma_alpha, chroma_alpha = self._luma_alpha, self._chroma_alpha
@@ -220,16 +220,23 @@ class WarpEngine(Engine):
         filled = self._mouth.render(drive.image, drive.landmarks, out_lm, self.size)
         if filled is None:
             return
-        roi, patch, mask = filled
-        py, pu, pv = planes(rgb_to_yuv420(patch))
-        y, u, v = planes(out)
-        ys, xs = roi.slices
-        y[ys, xs] = _blend(y[ys, xs], py, mask)
-        half = roi.half
-        mask_half = cv2.resize(mask, (half.width, half.height), interpolation=cv2.INTER_AREA)
-        hs, hx = half.slices
-        u[hs, hx] = _blend(u[hs, hx], pu, mask_half)
-        v[hs, hx] = _blend(v[hs, hx], pv, mask_half)
+        blend_patch(out, *filled)
+
+
+def blend_patch(out: Yuv420, roi: Roi, patch: NDArray[np.uint8],
+                mask: NDArray[np.float32]) -> None:
+    """Blend the RGB ``patch`` into ``out`` over ``roi`` (even corners) by ``mask``
+    (0..1), in yuv420p: pixels where the mask is 0 stay exactly as they were (an RGB
+    round trip of the whole picture would soften its colours)."""
+    py, pu, pv = planes(rgb_to_yuv420(patch))
+    y, u, v = planes(out)
+    ys, xs = roi.slices
+    y[ys, xs] = _blend(y[ys, xs], py, mask)
+    half = roi.half
+    mask_half = cv2.resize(mask, (half.width, half.height), interpolation=cv2.INTER_AREA)
+    hs, hx = half.slices
+    u[hs, hx] = _blend(u[hs, hx], pu, mask_half)
+    v[hs, hx] = _blend(v[hs, hx], pv, mask_half)
 
 
 def _blend(back: NDArray[np.uint8], front: NDArray[np.uint8],

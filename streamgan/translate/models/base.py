@@ -16,6 +16,7 @@ from torch import Tensor, nn
 
 from streamgan.train.distributed import World, replicate
 from streamgan.train.ema import average_copy, update_average
+from streamgan.train.schedule import linear_decay
 from streamgan.translate.formats import GeneratorSpec, build_generator
 from streamgan.translate.losses import GanLoss
 from streamgan.translate.networks import NLayerDiscriminator, init_weights
@@ -115,11 +116,8 @@ class TranslationModel(ABC):
 
     def learning_rate(self) -> float:
         """Constant, then linear decay to zero over the last part of the run."""
-        start = self.options.decay_from * self.total_steps
-        if self.step < start:
-            return self.options.lr
-        left = (self.total_steps - self.step) / max(1.0, self.total_steps - start)
-        return self.options.lr * max(0.0, left)
+        return linear_decay(self.options.lr, self.step, self.total_steps,
+                            self.options.decay_from)
 
     @torch.no_grad()
     def translate(self, images: Tensor) -> Tensor:

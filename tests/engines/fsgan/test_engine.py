@@ -1,0 +1,141 @@
+"""The fsgan engine: the warp's picture with only the face region refined, through
+every path (engine, ``reenact``), and one-line errors for what it cannot use."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from streamgan.cli.main import main
+from streamgan.engines import EngineSettings, Target, create_engine
+from streamgan.engines.base import Drive
+from streamgan.engines.fsgan.checkpoint import ModelFacts, save_model
+from streamgan.engines.fsgan.crop import FaceCrop
+from streamgan.engines.fsgan.engine import FsganEngine, FsganSettings
+from streamgan.engines.warp.engine import WarpEngine, WarpSettings
+from streamgan.errors import InputError
+from streamgan.media import read_image
+from streamgan.media.yuv import yuv420_to_rgb
+from streamgan.tracking.facemesh import detect_still
+from streamgan.tracking.landmarks import Landmarks
+from tests.conftest import SAMPLE_TRUST, SAMPLES, one_line_error
+
+
+@pytest.fixture(scope="module")
+def target() -> Target:
+    image = read_image(SAMPLES / "target.png")
+    return Target(image, detect_still(image)[0])
+
+
+def _moved(lm: Landmarks) -> Landmarks:
+    """The target's landmarks with the jaw dropped and the head shifted a little."""
+    moved = lm.copy()
+    moved[:, 0] += 6
+    moved[moved[:, 1] > lm[13, 1], 1] += 8
+    return moved
+
+
+def read_frames(path: Path) -> list[np.ndarray]:
+    from streamgan.media import AudioPacket, VideoReader
+
+    with VideoReader(path, audio=False) as reader:
+        return [item.image for item in reader if not isinstance(item, AudioPacket)]
+
+
+def _render(engine: WarpEngine | FsganEngine, target: Target) -> np.ndarray:
+    engine.prepare(target)
+    lm = target.landmarks
+    return yuv420_to_rgb(engine.render(Drive(target.image, _moved(lm), lm)))
+
+
+def test_an_untrained_model_gives_the_warp_back_and_only_the_face_changes(
+        tmp_path: Path, target: Target) -> None:
+    from streamgan.engines.fsgan.model import FsganModel
+    from streamgan.engines.fsgan.options import PRESETS
+
+    torch.manual_seed(0)
+    model = FsganModel(PRESETS["tiny"], train=False)
+    save_model(model, ModelFacts(), tmp_path / "plain.pt")
+    warp = _render(WarpEngine(WarpSettings(mouth_fill=False)), target)
+    plain = _render(FsganEngine(FsganSettings(model=tmp_path / "plain.pt")), target)
+    assert np.abs(plain.astype(int) - warp).mean() < 1.0
+
+    # A model that brightens its face: the face region changes, nothing outside the
+    # crop does, and the paste fades out before the crop's edge (no square seam).
+    with torch.no_grad():
+        model.ema.head.bias[:3] = 0.5
+        model.ema.seg_head[-1].bias.fill_(6.0)  # paste the whole crop, but for the fade
+    save_model(model, ModelFacts(), tmp_path / "bright.pt")
+    bright = _render(FsganEngine(FsganSettings(model=tmp_path / "bright.pt")), target)
+    changed = np.abs(bright.astype(int) - warp).max(-1) > 3
+    assert changed.sum() > 2000
+    crop = FaceCrop.of(_moved(target.landmarks), 64, PRESETS["tiny"].face_fraction)
+    inverse = cv2.invertAffineTransform(crop.matrix)
+    corners = np.array([[0, 0], [64, 0], [0, 64], [64, 64]], np.float64)
+    box = corners @ inverse[:, :2].T + inverse[:, 2]
+    ys, xs = np.nonzero(changed)
+    assert xs.min() >= box[:, 0].min() and xs.max() <= box[:, 0].max()
+    assert ys.min() >= box[:, 1].min() and ys.max() <= box[:, 1].max()
+    # Along the crop's edges the change has faded to nothing.
+    for t in np.linspace(0, 1, 9):
+        for a, b in ((0, 1), (1, 3), (3, 2), (2, 0)):
+            x, y = np.clip(np.round(box[a] + t * (box[b] - box[a])).astype(int), 0,
+                           (warp.shape[1] - 1, warp.shape[0] - 1))
+            assert not changed[y, x]
+
+
+def test_the_engine_needs_a_usable_model(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="needs --model"):
+        create_engine("fsgan", EngineSettings())
+    with pytest.raises(InputError, match="no such model file"):
+        create_engine("fsgan", EngineSettings(model=tmp_path / "missing.pt"))
+    if not torch.cuda.is_available():
+        with pytest.raises(InputError, match="no CUDA device"):
+            FsganEngine(FsganSettings(device="cuda", model=tmp_path / "x.pt"))
+
+
+def test_a_model_of_someone_else_is_named(tiny_model: Path,
+                                          caplog: pytest.LogCaptureFixture) -> None:
+    from streamgan.safety.consent import ConsentRecord
+
+    engine = FsganEngine(FsganSettings(model=tiny_model))
+    assert engine.model_facts.subjects == ("test subject",)
+    record = ConsentRecord.__new__(ConsentRecord)
+    object.__setattr__(record, "subject", "Someone Else")
+    with caplog.at_level(logging.WARNING):
+        engine.check_target(record)
+    assert "learned from footage of test subject" in caplog.text
+
+
+def test_reenact_with_the_fsgan_engine(tiny_model: Path, tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out.mp4"
+    assert main(["reenact", str(SAMPLES / "driver.mp4"), str(SAMPLES / "target.png"),
+                 "-o", str(out), "--engine", "fsgan", "--model", str(tiny_model),
+                 "--trust", str(SAMPLE_TRUST), "-q"]) == 0
+    assert len(read_frames(out)) == len(read_frames(SAMPLES / "driver.mp4"))
+    assert main(["verify", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["reenact", str(SAMPLES / "driver.mp4"), str(SAMPLES / "target.png"),
+                 "-o", str(tmp_path / "none.mp4"), "--engine", "fsgan",
+                 "--trust", str(SAMPLE_TRUST)]) == 1
+    one_line_error(capsys.readouterr().err, "needs --model")
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a checkpoint")
+    assert main(["reenact", str(SAMPLES / "driver.mp4"), str(SAMPLES / "target.png"),
+                 "-o", str(tmp_path / "bad.mp4"), "--engine", "fsgan", "--model", str(bad),
+                 "--trust", str(SAMPLE_TRUST)]) == 1
+    one_line_error(capsys.readouterr().err, "bad.pt")
+    assert not (tmp_path / "none.mp4").exists() and not (tmp_path / "bad.mp4").exists()
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_fp16_matches_the_cpu(tiny_model: Path, target: Target) -> None:
+    cpu = _render(FsganEngine(FsganSettings(model=tiny_model)), target)
+    gpu = _render(FsganEngine(FsganSettings(device="cuda", model=tiny_model)), target)
+    assert np.abs(gpu.astype(int) - cpu).mean() < 1.0
