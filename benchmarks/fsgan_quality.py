@@ -38,7 +38,7 @@ import platform
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,7 +59,9 @@ from streamgan.engines.fsgan.evaluate import (  # noqa: E402
     HeldOut,
     face_crops,
     held_out,
+    part_masks,
     psnr,
+    region_psnr,
     render_self,
 )
 from streamgan.engines.warp.engine import WarpEngine, WarpSettings  # noqa: E402
@@ -90,31 +92,6 @@ def track(frames: Iterable[NDArray[np.uint8]]) -> VideoMeasures:
             m = FaceMeasures.of(lm) if lm is not None else None
             rows.append([getattr(m, c) if m else np.nan for c in CHANNELS])
     return VideoMeasures(np.array(rows, np.float64), marks)
-
-
-def region_psnr(outs: NDArray[np.uint8], reals: NDArray[np.uint8],
-                masks: Sequence[NDArray[np.bool_]]) -> float:
-    a = np.concatenate([o[m] for o, m in zip(outs, masks, strict=True)])
-    b = np.concatenate([r[m] for r, m in zip(reals, masks, strict=True)])
-    return psnr(a, b) if a.size else float("nan")
-
-
-def part_masks(clip: Clip, split: HeldOut, rings: Sequence[Sequence[int]],
-               size: int = 256) -> list[NDArray[np.bool_]]:
-    """Per driving frame, the pixels inside ``rings`` of the real face (dilated), on
-    :func:`face_crops`' crop."""
-    from streamgan.engines.fsgan.crop import FaceCrop
-
-    masks = []
-    for i in split.driving:
-        lm = clip.landmarks[i]
-        assert lm is not None
-        pts = FaceCrop.of(lm, size).points(lm[:, :2])
-        mask = np.zeros((size, size), np.uint8)
-        for ring in rings:
-            cv2.fillPoly(mask, [np.round(pts[list(ring)]).astype(np.int32)], 255)
-        masks.append(cv2.dilate(mask, np.ones((7, 7), np.uint8)) > 0)
-    return masks
 
 
 EYE_RINGS = ((L.RIGHT_EYE_CORNERS[0], *L.RIGHT_EYE_UPPER, L.RIGHT_EYE_CORNERS[1],

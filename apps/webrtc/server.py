@@ -31,6 +31,7 @@ from apps.webrtc.offer import MAX_BODY, OfferError, check_sdp, parse_offer
 from apps.webrtc.peer import Peer
 from apps.webrtc.styles import StyleCatalog, load_styles
 from apps.webrtc.targets import TargetCatalog, load_catalog
+from streamgan.engines import EngineSettings
 from streamgan.errors import StreamganError
 
 log = logging.getLogger(__name__)
@@ -102,6 +103,8 @@ class ServeSettings:
     targets: tuple[Path, ...] = ()
     trust: tuple[Path, ...] = ()
     engine: str = "warp"
+    model: Path | None = None
+    """The learned engine's model (``--engine fsgan``)."""
     styles: tuple[str, ...] = ()
     """Translation models offered as the ``style`` filter (names or checkpoint files)."""
     device: str = "cpu"
@@ -307,7 +310,8 @@ def create_app(catalog: TargetCatalog, styles: StyleCatalog | None = None,
 def build_app(settings: ServeSettings) -> web.Application:
     """Check consent and prepare every target, then build the application; a target
     that may not be streamed raises a StreamganError naming it."""
-    return create_app(load_catalog(settings.targets, settings.trust, settings.engine),
+    engine = EngineSettings(device=settings.device, model=settings.model)
+    return create_app(load_catalog(settings.targets, settings.trust, settings.engine, engine),
                       load_styles(settings.styles, settings.device), settings.limits,
                       HostPolicy.for_bind(settings.host, settings.allowed_hosts))
 

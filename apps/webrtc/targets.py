@@ -62,8 +62,10 @@ class TargetCatalog:
 
 
 def load_catalog(paths: Sequence[Path], trust: Sequence[Path] = (),
-                 engine: str = "warp") -> TargetCatalog:
-    """Check consent for scope ``stream`` and prepare an engine for every target.
+                 engine: str = "warp", settings: EngineSettings | None = None
+                 ) -> TargetCatalog:
+    """Check consent for scope ``stream`` and prepare an engine for every target
+    (``settings``: the engine's device and model, one model for all targets).
 
     Raises a StreamganError naming the target (consent missing or invalid, no face,
     unreadable file, two targets with one name) before anything is served.
@@ -77,7 +79,8 @@ def load_catalog(paths: Sequence[Path], trust: Sequence[Path] = (),
         names.add(name)
         checked = load_consented_target(path, SCOPE, trust=trust)  # one read of the file
         target, consent = checked.target, checked.consent
-        prepared = create_engine(engine, EngineSettings())
+        prepared = create_engine(engine, settings or EngineSettings())
+        prepared.check_target(consent)
         prepared.prepare(target)
         log.info("target %s: %s, consent %s (%s)", name, path, consent.record_id,
                  consent.subject)

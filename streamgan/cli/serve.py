@@ -28,11 +28,13 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
                    help="a target face with consent for streaming; repeatable")
     add_trust_option(p)
     p.add_argument("--engine", default="warp", choices=available(), help="default: warp")
+    p.add_argument("--model", type=Path, default=None,
+                   help="the learned engine's model (--engine fsgan), one for all targets")
     p.add_argument("--style", action="append", default=[], metavar="MODEL",
                    help="offer a translation model as the 'style' filter: a shipped name "
                    "(toon) or a checkpoint; repeatable")
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda"),
-                   help="where styles run (default cpu)")
+                   help="where styles and a learned engine run (default cpu)")
     p.add_argument("--max-peers", type=int_range(1, 1000), default=None, metavar="N",
                    help="connections at once; the next is refused with 503 "
                    "(default: one per core)")
@@ -54,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     except ImportError as error:
         raise StreamganError(f"the web app cannot be loaded: {error}") from None
     settings = ServeSettings(host=args.host, port=args.port, targets=tuple(args.target),
-                             trust=tuple(args.trust), engine=args.engine,
+                             trust=tuple(args.trust), engine=args.engine, model=args.model,
                              styles=tuple(args.style), device=args.device,
                              limits=PeerLimits(args.max_peers or default_max_peers(),
                                                args.max_pending, args.connect_timeout),

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 from numpy.typing import NDArray
 
@@ -74,3 +75,27 @@ def psnr(a: NDArray[np.uint8], b: NDArray[np.uint8]) -> float:
     """Peak signal-to-noise ratio in dB over all of ``a`` and ``b`` (8-bit)."""
     mse = float(np.mean((a.astype(np.float64) - b) ** 2))
     return float("inf") if mse == 0 else 10 * float(np.log10(255.0 ** 2 / mse))
+
+
+def part_masks(clip: Clip, split: HeldOut, rings: Sequence[Sequence[int]],
+               size: int = 256) -> list[NDArray[np.bool_]]:
+    """Per driving frame, the pixels inside ``rings`` of the real face (grown by 3 px)
+    on :func:`face_crops`' crop: the face's outline, the mouth, the eyes."""
+    masks = []
+    for i in split.driving:
+        lm = clip.landmarks[i]
+        assert lm is not None
+        pts = FaceCrop.of(lm, size).points(lm[:, :2])
+        mask = np.zeros((size, size), np.uint8)
+        for ring in rings:
+            cv2.fillPoly(mask, [np.round(pts[list(ring)]).astype(np.int32)], 255)
+        masks.append(cv2.dilate(mask, np.ones((7, 7), np.uint8)) > 0)
+    return masks
+
+
+def region_psnr(outs: NDArray[np.uint8], reals: NDArray[np.uint8],
+                masks: Sequence[NDArray[np.bool_]]) -> float:
+    """PSNR over the masked pixels of every crop together."""
+    a = np.concatenate([o[m] for o, m in zip(outs, masks, strict=True)])
+    b = np.concatenate([r[m] for r, m in zip(reals, masks, strict=True)])
+    return psnr(a, b) if a.size else float("nan")

@@ -139,3 +139,19 @@ def test_cuda_fp16_matches_the_cpu(tiny_model: Path, target: Target) -> None:
     cpu = _render(FsganEngine(FsganSettings(model=tiny_model)), target)
     gpu = _render(FsganEngine(FsganSettings(device="cuda", model=tiny_model)), target)
     assert np.abs(gpu.astype(int) - cpu).mean() < 1.0
+
+
+def test_serve_prepares_fsgan_targets_for_each_peer(tiny_model: Path, target: Target) -> None:
+    """``streamgan serve --engine fsgan --model``: every peer gets its own copy of the
+    prepared engine, which renders the live path's frames."""
+    from apps.webrtc.targets import load_catalog
+
+    catalog = load_catalog([SAMPLES / "target.png"], [SAMPLE_TRUST], "fsgan",
+                           EngineSettings(model=tiny_model))
+    engine = catalog["target"].new_engine()
+    assert isinstance(engine, FsganEngine)
+    lm = target.landmarks
+    picture = engine.render(Drive(target.image, _moved(lm), lm))
+    assert picture.shape == (target.image.shape[0] * 3 // 2, target.image.shape[1])
+    with pytest.raises(InputError, match="needs --model"):
+        load_catalog([SAMPLES / "target.png"], [SAMPLE_TRUST], "fsgan")
