@@ -64,12 +64,16 @@ def interrupts() -> Iterator[None]:
     """Within the block, SIGINT, SIGTERM and SIGHUP raise :class:`Interrupted` once.
 
     Only the main thread can install handlers (an embedding caller running the CLI in
-    a worker thread keeps its own); the previous handlers come back afterwards.
+    a worker thread keeps its own); the previous handlers come back afterwards. A
+    signal the process was started ignoring stays ignored: under ``nohup`` (SIGHUP
+    ignored) a hang-up must not stop the job.
     """
     handler = _Handler()
     previous: dict[signal.Signals, Any] = {}
     try:
         for sig in HANDLED:
+            if signal.getsignal(sig) is signal.SIG_IGN:
+                continue
             previous[sig] = signal.signal(sig, handler)
     except ValueError:  # not the main thread
         _restore(previous)

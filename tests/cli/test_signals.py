@@ -32,9 +32,15 @@ def _reenact_args(out: Path) -> list[str]:
             "--quiet"]
 
 
+def _from_a_terminal() -> None:
+    """In the child: SIGHUP as a terminal session leaves it (the suite itself may run
+    under ``nohup``, whose ignored SIGHUP streamgan rightly keeps)."""
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+
 def _start(out: Path) -> subprocess.Popen[str]:
     return subprocess.Popen([sys.executable, "-m", "streamgan", *_reenact_args(out)],
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, preexec_fn=_from_a_terminal)
 
 
 def _stop(proc: subprocess.Popen[str], sig: int) -> tuple[int, str]:
@@ -144,8 +150,26 @@ def _is_signed_copy(path: Path, mode: Any) -> bool:
 def test_signal_while_signing(tmp_path: Path, sig: int,
                               capsys: pytest.CaptureFixture[str]) -> None:
     hook = _SignalWhenOpened(sig, _is_signed_copy)
-    code = main(_reenact_args(tmp_path / "o.mp4"))
-    assert hook.fired, "the signer never opened the signed copy"
-    err = capsys.readouterr().err
-    _assert_clean_stop(code, err, sig, tmp_path)
-    assert signal.getsignal(sig) is signal.SIG_DFL, "the handler was not put back"
+    before = signal.signal(sig, signal.SIG_DFL)  # as from a terminal, even under nohup
+    try:
+        code = main(_reenact_args(tmp_path / "o.mp4"))
+        assert hook.fired, "the signer never opened the signed copy"
+        err = capsys.readouterr().err
+        _assert_clean_stop(code, err, sig, tmp_path)
+        assert signal.getsignal(sig) is signal.SIG_DFL, "the handler was not put back"
+    finally:
+        signal.signal(sig, before)
+
+
+def test_a_signal_the_process_ignores_stays_ignored(tmp_path: Path) -> None:
+    """Started under ``nohup`` (SIGHUP ignored), a hang-up does not stop the job: the
+    output is written and SIGHUP is still ignored afterwards."""
+    hook = _SignalWhenOpened(signal.SIGHUP, _is_signed_copy)
+    before = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        code = main(_reenact_args(tmp_path / "o.mp4"))
+        assert hook.fired
+        assert code == 0 and (tmp_path / "o.mp4").is_file()
+        assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGHUP, before)
