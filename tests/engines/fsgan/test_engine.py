@@ -101,15 +101,19 @@ def test_the_engine_needs_a_usable_model(tmp_path: Path) -> None:
 
 def test_a_model_of_someone_else_is_named(tiny_model: Path,
                                           caplog: pytest.LogCaptureFixture) -> None:
-    from streamgan.safety.consent import ConsentRecord
+    from dataclasses import replace
+
+    from streamgan.safety.consent import require_consent
 
     engine = FsganEngine(FsganSettings(model=tiny_model))
     assert engine.model_facts.subjects == ("test subject",)
-    record = ConsentRecord.__new__(ConsentRecord)
-    object.__setattr__(record, "subject", "Someone Else")
+    record = require_consent(SAMPLES / "target.png", "reenact", extra_trust=[SAMPLE_TRUST])
     with caplog.at_level(logging.WARNING):
-        engine.check_target(record)
-    assert "learned from footage of test subject" in caplog.text
+        engine.check_target(replace(record, subject="test subject"))
+    assert "learned from footage" not in caplog.text
+    with caplog.at_level(logging.WARNING):
+        engine.check_target(replace(record, subject="Someone Else"))
+    assert "learned from footage of test subject; the target is Someone Else" in caplog.text
 
 
 def test_reenact_with_the_fsgan_engine(tiny_model: Path, tmp_path: Path,
