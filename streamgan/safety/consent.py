@@ -44,6 +44,7 @@ from streamgan.safety.consent_common import (
     ConsentRecord,
     TagReport,
     check_grant,
+    check_period_and_scope,
     grant_hint,
     join,
     tag_reports,
@@ -307,9 +308,6 @@ def _check_tag(image: Path, where: str, tag: ConsentTag, facts: PixelFacts,
     def refuse(problem: ConsentProblem, reason: str, fix: str = hint) -> ConsentError:
         return ConsentError(problem, image, reason, fix)
 
-    if not tag.signature_valid():
-        raise refuse(ConsentProblem.BAD_SIGNATURE,
-                     f"{name} has a bad signature (altered after signing)")
     signer = trusted_signer(image, name, tag, signers, hint)
     if facts.sha256 != tag.image.sha256:
         if same_picture(decode_thumbnail(tag.image.thumbnail), facts.thumbnail):
@@ -318,13 +316,7 @@ def _check_tag(image: Path, where: str, tag: ConsentTag, facts: PixelFacts,
         raise refuse(ConsentProblem.FOREIGN_TAG,
                      f"{name} belongs to another image ({tag.image.width}x{tag.image.height}); "
                      "it was copied onto this one")
-    if tag.not_yet_valid_at(when):
-        raise refuse(ConsentProblem.NOT_YET_VALID, f"{name} is not valid before {tag.not_before}")
-    if tag.expired_at(when):
-        raise refuse(ConsentProblem.EXPIRED, f"{name} expired on {tag.expires}")
-    if scope is not None and scope not in tag.scopes:
-        raise refuse(ConsentProblem.SCOPE_NOT_GRANTED,
-                     f"{name} grants {join(tag.scopes)}, not {scope}")
+    check_period_and_scope(image, name, tag, scope, when, hint)
     boxes = face_boxes(facts, max(4, face_index + 1), detector)
     if face_index >= len(boxes):
         raise refuse(ConsentProblem.OTHER_FACE,

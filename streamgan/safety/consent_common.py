@@ -211,11 +211,15 @@ def tag_reports(found: Sequence[FoundTag], parse: Callable[[Any], AnyTag],
 
 def trusted_signer(path: Path, name: str, tag: SignedTag, signers: Sequence[TrustedSigner],
                    hint: str) -> TrustedSigner:
-    """The trust entry that vouches for this tag's signer on this tag's image or video.
+    """The trust entry that vouches for this tag's signer on this tag's image or video,
+    once its signature holds.
 
     The tag's own (signed) hash is what a restricted trust file is matched against;
     that it matches the file is checked right after.
     """
+    if not tag.signature_valid():
+        raise ConsentError(ConsentProblem.BAD_SIGNATURE, path,
+                           f"{name} has a bad signature (altered after signing)", hint)
     signer = signer_entry(tag, signers)
     if signer is not None and vouches(signer, tag):
         return signer
@@ -228,6 +232,20 @@ def trusted_signer(path: Path, name: str, tag: SignedTag, signers: Sequence[Trus
                        f"{name} is signed by {tag.signer_fingerprint}, not a trusted signer "
                        "(trust its key with: streamgan consent trust PUBFILE, or --trust FILE)",
                        "or " + hint)
+
+
+def check_period_and_scope(path: Path, name: str, tag: SignedTag, scope: str | None,
+                           when: datetime, hint: str) -> None:
+    """The tag is valid at ``when`` and grants ``scope`` (None: any)."""
+    if tag.not_yet_valid_at(when):
+        raise ConsentError(ConsentProblem.NOT_YET_VALID, path,
+                           f"{name} is not valid before {tag.not_before}", hint)
+    if tag.expired_at(when):
+        raise ConsentError(ConsentProblem.EXPIRED, path, f"{name} expired on {tag.expires}",
+                           hint)
+    if scope is not None and scope not in tag.scopes:
+        raise ConsentError(ConsentProblem.SCOPE_NOT_GRANTED, path,
+                           f"{name} grants {join(tag.scopes)}, not {scope}", hint)
 
 
 def warn_if_test_only(path: Path, tag: SignedTag, signer: TrustedSigner) -> None:

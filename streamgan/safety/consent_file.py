@@ -36,8 +36,8 @@ from streamgan.safety.consent_common import (
     ConsentRecord,
     TagReport,
     check_grant,
+    check_period_and_scope,
     grant_hint,
-    join,
     tag_reports,
     trusted_signer,
     utc,
@@ -250,9 +250,6 @@ def _check_tag(video: Path, where: str, tag: FileConsentTag, facts: FileFacts,
     def refuse(problem: ConsentProblem, reason: str) -> ConsentError:
         return ConsentError(problem, video, reason, hint)
 
-    if not tag.signature_valid():
-        raise refuse(ConsentProblem.BAD_SIGNATURE,
-                     f"{name} has a bad signature (altered after signing)")
     signer = trusted_signer(video, name, tag, signers, hint)
     if facts.sha256 != tag.file.sha256:
         head = _head_sha256(video, min(HEAD_BYTES, tag.file.size))
@@ -263,13 +260,7 @@ def _check_tag(video: Path, where: str, tag: FileConsentTag, facts: FileFacts,
         raise refuse(ConsentProblem.FOREIGN_TAG,
                      f"{name} belongs to another file ({tag.file.size} bytes, sha256 "
                      f"{tag.file.sha256[:12]}...); it was copied onto this video")
-    if tag.not_yet_valid_at(when):
-        raise refuse(ConsentProblem.NOT_YET_VALID, f"{name} is not valid before {tag.not_before}")
-    if tag.expired_at(when):
-        raise refuse(ConsentProblem.EXPIRED, f"{name} expired on {tag.expires}")
-    if scope is not None and scope not in tag.scopes:
-        raise refuse(ConsentProblem.SCOPE_NOT_GRANTED,
-                     f"{name} grants {join(tag.scopes)}, not {scope}")
+    check_period_and_scope(video, name, tag, scope, when, hint)
     warn_if_test_only(video, tag, signer)
     return ConsentRecord(
         id=tag.id, subject=tag.subject, scopes=tag.scopes,
