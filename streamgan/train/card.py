@@ -7,10 +7,12 @@ without hand editing. Each model family renders its own text around that section
 
 from __future__ import annotations
 
+import json
 import platform
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -27,6 +29,26 @@ def machine(device: torch.device) -> str:
     if device.type == "cuda":
         return f"{torch.cuda.get_device_name(device)} (CUDA {torch.version.cuda}); {cpu}"
     return cpu
+
+
+def training_and_quality(facts: dict[str, Any], settings: dict[str, Any],
+                         quality: str) -> list[str]:
+    """A card's Training and Quality sections from what the loop knows: ``facts`` has
+    steps, batch, processes, device, seconds and losses; ``settings`` the model's."""
+    return [
+        "## Training",
+        f"- Steps: {facts['steps']}, batch {facts['batch']} per process x "
+        f"{facts['processes']} process(es)",
+        f"- Where: {facts['device']}, torch {torch.__version__}",
+        f"- Wall time: {facts['seconds'] / 60:.1f} min",
+        f"- Settings: `{json.dumps(settings, sort_keys=True)}`",
+        "- Inference uses an exponential moving average of the generator",
+        "- Last losses: " + ", ".join(f"{k} {v:.3f}" for k, v in facts["losses"].items()),
+        "",
+        "## Quality",
+        *quality_block(quality),
+        "",
+    ]
 
 
 def quality_block(quality: str, placeholder: str = NOT_MEASURED) -> list[str]:

@@ -7,7 +7,6 @@ The loop, processes, resuming and saving are the shared :mod:`streamgan.train`. 
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -149,17 +148,6 @@ def render_card(settings: TrainSettings, model: TranslationModel, facts: dict[st
         f"- Source: `{facts['data']}`",
         f"- Pictures: {facts['pictures']}, random {o.size}x{o.size} crops, flipped",
         "",
-        "## Training",
-        f"- Steps: {facts['steps']}, batch {facts['batch']} per process x "
-        f"{facts['processes']} process(es)",
-        f"- Where: {facts['device']}, torch {torch.__version__}",
-        f"- Wall time: {facts['seconds'] / 60:.1f} min",
-        f"- Settings: `{json.dumps(o.to_dict(), sort_keys=True)}`",
-        "- Inference uses an exponential moving average of the generator",
-        "- Last losses: " + ", ".join(f"{k} {v:.3f}" for k, v in facts["losses"].items()),
-        "",
-        "## Quality",
-        *card.quality_block(quality),
-        "",
+        *card.training_and_quality(facts, o.to_dict(), quality),
     ]
     return "\n".join(lines)

@@ -9,7 +9,6 @@ or under ``torchrun``, resuming from ``last.pt``. Rank 0 writes ``model.pt`` (fo
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -188,17 +187,6 @@ def render_card(settings: TrainSettings, model: FsganModel, facts: ModelFacts,
         "- A personal model renders the person it was trained on; a target must still "
         "carry its own `reenact` consent",
         "",
-        "## Training",
-        f"- Steps: {about['steps']}, batch {about['batch']} per process x "
-        f"{about['processes']} process(es)",
-        f"- Where: {about['device']}, torch {torch.__version__}",
-        f"- Wall time: {about['seconds'] / 60:.1f} min",
-        f"- Settings: `{json.dumps(o.to_dict(), sort_keys=True)}`",
-        "- Inference uses an exponential moving average of the generator",
-        "- Last losses: " + ", ".join(f"{k} {v:.3f}" for k, v in about["losses"].items()),
-        "",
-        "## Quality",
-        *card.quality_block(quality),
-        "",
+        *card.training_and_quality(about, o.to_dict(), quality),
     ]
     return "\n".join(lines)
