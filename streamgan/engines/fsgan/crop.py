@@ -79,17 +79,3 @@ class FaceCrop:
         alpha = cv2.warpAffine(mask.astype(np.float32), shifted, box, flags=cv2.INTER_LINEAR,
                                borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
         return roi, np.asarray(pixels, crop.dtype), np.asarray(alpha, np.float32)
-
-    def paste(self, frame: NDArray[np.uint8], crop: NDArray[np.uint8],
-              mask: NDArray[np.float32]) -> NDArray[np.uint8]:
-        """RGB ``frame`` with ``crop`` blended in where ``mask`` says; only the crop's
-        footprint in the frame is touched."""
-        placed = self.place(crop, mask, frame.shape[1], frame.shape[0])
-        if placed is None:
-            return frame
-        roi, pixels, alpha = placed
-        out = frame.copy()
-        back = out[roi.slices].astype(np.float32)
-        out[roi.slices] = np.clip(np.round(back + alpha[..., None] * (pixels - back)), 0, 255
-                                  ).astype(np.uint8)
-        return out

@@ -20,13 +20,14 @@ import torch
 from numpy.typing import NDArray
 
 from streamgan.engines.base import Drive, Engine, EngineSettings, Plan, Target
-from streamgan.engines.fsgan.checkpoint import ModelFacts, load_model
+from streamgan.engines.fsgan.checkpoint import load_model
 from streamgan.engines.fsgan.data import crop_inputs, inner_face, network_inputs, to_tensor
 from streamgan.engines.fsgan.model import FsganModel
 from streamgan.engines.warp.engine import WarpEngine, WarpPlan, WarpSettings, blend_patch
 from streamgan.errors import InputError
 from streamgan.media.yuv import Yuv420, yuv420_to_rgb
 from streamgan.safety.consent import ConsentRecord
+from streamgan.train.distributed import World, pick_device
 
 log = logging.getLogger(__name__)
 
@@ -55,19 +56,12 @@ class FsganEngine(Engine):
         if settings.model is None:
             raise InputError("--engine fsgan needs --model MODEL.pt (train one on consented "
                              "footage with `streamgan train fsgan`)")
-        device = torch.device(settings.device)
-        if device.type == "cuda" and not torch.cuda.is_available():
-            raise InputError("--device cuda: no CUDA device here")
+        device = pick_device(settings.device, World())
         self.model, self.facts = load_model(settings.model, device)
-        self.device = device
         if device.type == "cuda":
             self.model.ema.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         self.warp = WarpEngine(WarpSettings(device="cpu", mouth_fill=False))
         self._fade = border_fade(self.model.options.size)
-
-    @property
-    def model_facts(self) -> ModelFacts:
-        return self.facts
 
     def check_target(self, consent: ConsentRecord) -> None:
         """The target's own ``reenact`` consent (already checked) is what allows it; a

@@ -106,7 +106,7 @@ def test_a_model_of_someone_else_is_named(tiny_model: Path,
     from streamgan.safety.consent import require_consent
 
     engine = FsganEngine(FsganSettings(model=tiny_model))
-    assert engine.model_facts.subjects == ("test subject",)
+    assert engine.facts.subjects == ("test subject",)
     record = require_consent(SAMPLES / "target.png", "reenact", extra_trust=[SAMPLE_TRUST])
     with caplog.at_level(logging.WARNING):
         engine.check_target(replace(record, subject="test subject"))
