@@ -13,11 +13,13 @@ from contextlib import contextmanager
 from typing import TypeVar
 
 from streamgan.media.channel import Channel, spawn, stop_worker
+from streamgan.media.frame import AudioPacket
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 U = TypeVar("U")
+F = TypeVar("F")
 
 _STOP_TIMEOUT_S = 10.0
 
@@ -48,3 +50,20 @@ def threaded_map(items: Iterable[T], fn: Callable[[T], U], name: str,
     finally:
         if not stop_worker(channel, thread, _STOP_TIMEOUT_S):
             log.warning("%s: worker thread did not stop", name)
+
+
+def frame_batches(items: Iterable[F | AudioPacket], size: int) -> Iterator[list[F] | AudioPacket]:
+    """Frames (anything but audio) in groups of ``size``, the last one maybe shorter, for
+    a model that runs on batches; audio packets pass at once, in demux order (the
+    muxer interleaves them by time)."""
+    pending: list[F] = []
+    for item in items:
+        if isinstance(item, AudioPacket):
+            yield item
+            continue
+        pending.append(item)
+        if len(pending) >= size:
+            yield pending
+            pending = []
+    if pending:
+        yield pending

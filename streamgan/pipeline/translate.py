@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
 from streamgan.errors import InputError
 from streamgan.media import AudioPacket, VideoFrame, VideoInfo, VideoReader, VideoWriter
-from streamgan.pipeline.stage import threaded_map
+from streamgan.pipeline.stage import frame_batches, threaded_map
 from streamgan.pipeline.stats import JobReport
 from streamgan.safety.marking import OutputMark, signed_output
 from streamgan.safety.provenance import COMPOSITE_ALGORITHMIC_MEDIA, EDITED
@@ -67,22 +67,6 @@ def _check_video(info: VideoInfo) -> None:
 
 
 Batch = tuple[list[VideoFrame], list[Worked]]
-
-
-def _batches(reader: Iterable[VideoFrame | AudioPacket],
-             size: int) -> Iterator[list[VideoFrame] | AudioPacket]:
-    """Frames in groups of ``size``; audio packets pass at once, in demux order."""
-    pending: list[VideoFrame] = []
-    for item in reader:
-        if isinstance(item, AudioPacket):
-            yield item
-            continue
-        pending.append(item)
-        if len(pending) >= size:
-            yield pending
-            pending = []
-    if pending:
-        yield pending
 
 
 def _run_model(session: TranslateSession,
@@ -136,7 +120,7 @@ def translate(source: Path, output: Path, settings: TranslateSettings | None = N
                                 time_base=info.time_base, rate=info.average_rate, crf=settings.crf,
                                 preset=settings.preset, audio_from=reader.audio_stream
                                 ) as writer, \
-                    threaded_map(_batches(reader, batch), partial(_run_model, session),
+                    threaded_map(frame_batches(reader, batch), partial(_run_model, session),
                                  "streamgan-translate-model") as translated:
                 for entry in translated:
                     if isinstance(entry, AudioPacket):

@@ -36,3 +36,14 @@ def test_leaving_early_stops_the_worker() -> None:
         next(iter(results))
     assert time.monotonic() - start < 5
     assert threading.active_count() == before
+
+
+def test_frame_batches_keep_every_frame_in_order_and_let_audio_pass() -> None:
+    from streamgan.media.frame import AudioPacket
+    from streamgan.pipeline.stage import frame_batches
+
+    sound = [AudioPacket(packet=object()) for _ in range(2)]  # type: ignore[arg-type]
+    items: list[int | AudioPacket] = [0, 1, sound[0], 2, 3, 4, sound[1], 5, 6]
+    out = list(frame_batches(items, 3))
+    assert out == [sound[0], [0, 1, 2], sound[1], [3, 4, 5], [6]]
+    assert list(frame_batches(range(4), 1)) == [[0], [1], [2], [3]]
