@@ -3,10 +3,11 @@
 
 - network: milliseconds per face crop for each preset's generator (cpu: 128 px, gpu:
   256 px), batch 1, on the CPU in float32 and, when CUDA is here, in fp16 autocast with
-  channels-last at batch 1 and 8 (per crop);
+  channels-last at batch 1 and 8 (per crop), plain and compiled (``torch.compile``);
 - end to end: ``streamgan reenact`` at 640x360 and 1280x720 with ``--engine warp`` and
-  ``--engine fsgan`` (a cpu-preset model; its weights do not change its speed), fps and
-  the ratio to the transcode (decode and encode only, the floor any video tool pays).
+  ``--engine fsgan`` (a cpu-preset model; its weights do not change its speed; on CUDA
+  its defaults: batches of 8, compiled), fps and the ratio to the transcode (decode and
+  encode only, the floor any video tool pays).
 
 Run: ``python benchmarks/fsgan_speed.py [--model MODEL.pt] [--repeat 2]``.
 """
@@ -38,23 +39,27 @@ from streamgan.safety.consent import grant_consent  # noqa: E402
 from streamgan.safety.consent_keys import generate_keypair  # noqa: E402
 
 
-def network_ms(preset: str, device: str, batch: int, repeat: int = 20) -> float:
-    """Milliseconds per crop of the averaged generator (what inference runs)."""
+def network_ms(preset: str, device: str, batch: int, repeat: int = 20,
+               compiled: bool = False) -> float:
+    """Milliseconds per crop of the averaged generator and its heads (what inference
+    runs), ``compiled`` once with ``torch.compile`` as the engine does on CUDA."""
     model = FsganModel(PRESETS[preset], device, train=False)
     o = model.options
     x = torch.rand(batch, o.in_channels, o.size, o.size, device=device)
-    net = model.ema
+    warped = torch.rand(batch, 3, o.size, o.size, device=device) * 2 - 1
     if device == "cuda":
-        net = net.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+        model.ema.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         x = x.to(memory_format=torch.channels_last)
-    with torch.no_grad(), torch.autocast("cuda", torch.float16, enabled=device == "cuda"):
-        for _ in range(5):
-            net(x)
+    if compiled:
+        model.compile()
+    with torch.autocast("cuda", torch.float16, enabled=device == "cuda"):
+        for _ in range(5):  # and the compile, once
+            model.refine(x, warped)
         if device == "cuda":
             torch.cuda.synchronize()
         start = time.perf_counter()
         for _ in range(repeat):
-            net(x)
+            model.refine(x, warped)
         if device == "cuda":
             torch.cuda.synchronize()
     return (time.perf_counter() - start) * 1000 / repeat / batch
@@ -91,7 +96,9 @@ def main() -> None:
                 f"{network_ms(preset, 'cpu', 1, 5):.1f} ms")
         if cuda:
             line += (f"; CUDA fp16 batch 1 {network_ms(preset, 'cuda', 1):.2f} ms, "
-                     f"batch 8 {network_ms(preset, 'cuda', 8):.2f} ms per crop")
+                     f"batch 8 {network_ms(preset, 'cuda', 8):.2f} ms per crop; compiled: "
+                     f"batch 1 {network_ms(preset, 'cuda', 1, compiled=True):.2f} ms, "
+                     f"batch 8 {network_ms(preset, 'cuda', 8, compiled=True):.2f} ms per crop")
         print(line)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)

@@ -31,6 +31,9 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     p.add_argument("--model", type=Path, default=None,
                    help="the learned engine's model (--engine fsgan: a model.pt from "
                    "`streamgan train fsgan`)")
+    p.add_argument("--batch", type=int_range(1, 256), default=None,
+                   help="frames the learned engine draws together (default 8 on CUDA, 1 on "
+                   "the CPU)")
     add_encoding_options(p)
     p.add_argument("--face-index", type=int_range(0), default=0,
                    help="which driver face when there are several: 0 the largest")
@@ -55,7 +58,8 @@ def _summary(report: ReenactReport) -> str:
 def run(args: argparse.Namespace) -> int:
     check_video_output(args.output, (args.driver, args.target))
     settings = ReenactSettings(
-        engine=args.engine, device=args.device, model=args.model, crf=args.crf, preset=args.preset,
+        engine=args.engine, device=args.device, model=args.model, batch=args.batch or 0,
+        crf=args.crf, preset=args.preset,
         face_index=args.face_index, target_face_index=args.target_face_index,
         ref_frame=args.ref_frame, audio=not args.no_audio, trust=tuple(args.trust),
     )

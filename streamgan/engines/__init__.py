@@ -26,7 +26,8 @@ def _warp(settings: EngineSettings) -> Engine:
 def _fsgan(settings: EngineSettings) -> Engine:
     from streamgan.engines.fsgan.engine import FsganEngine, FsganSettings
 
-    return FsganEngine(FsganSettings(device=settings.device, model=settings.model))
+    return FsganEngine(FsganSettings(device=settings.device, model=settings.model,
+                                     batch=settings.batch))
 
 
 _FACTORIES: dict[str, Callable[[EngineSettings], Engine]] = {"warp": _warp, "fsgan": _fsgan}

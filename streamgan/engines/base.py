@@ -7,6 +7,7 @@ driver frame. It never sees files or sockets; the pipeline feeds it.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -28,6 +29,9 @@ class EngineSettings:
     device: str = "cpu"
     model: Path | None = None
     """A learned engine's checkpoint (``fsgan``); engines without one ignore it."""
+    batch: int = 0
+    """Frames a learned engine draws together on the file path (:attr:`Engine.batch_size`);
+    0: the engine's choice. Live streams always draw one at a time."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,17 @@ class Engine(ABC):
     def draw(self, plan: Plan) -> Yuv420:
         """Stage two of :meth:`render`: the picture for ``plan``."""
         return self.render(plan.drive)
+
+    @property
+    def batch_size(self) -> int:
+        """How many plans :meth:`draw_batch` wants at once: 1 for engines that gain
+        nothing from batching; a model on a GPU fills its batch."""
+        return 1
+
+    def draw_batch(self, plans: Sequence[Plan]) -> list[Yuv420]:
+        """The pictures for ``plans`` (in frame order), as :meth:`draw` gives them one by
+        one: engines whose work batches (a network) override it, nothing else changes."""
+        return [self.draw(plan) for plan in plans]
 
     def check_target(self, consent: ConsentRecord) -> None:  # noqa: B027 - most need none
         """Refuse (raise) or warn about a target given the consent it carries; called

@@ -67,12 +67,18 @@ class ReenactSession:
 
     def draw(self, plan: Plan) -> Yuv420:
         """The second half of :meth:`render`: the picture, with every frame processor."""
+        return self.draw_batch([plan])[0]
+
+    def draw_batch(self, plans: Sequence[Plan]) -> list[Yuv420]:
+        """:meth:`draw` for several plans in frame order, drawn by the engine together."""
         with self.times.stage("render"):
-            picture = self.engine.draw(plan)
+            pictures = self.engine.draw_batch(plans) if len(plans) > 1 else \
+                [self.engine.draw(plans[0])]
         with self.times.stage("mark"):
-            for processor in self.processors:
-                processor(picture)
-        return picture
+            for picture in pictures:
+                for processor in self.processors:
+                    processor(picture)
+        return pictures
 
     def close(self) -> None:
         self.tracker.close()

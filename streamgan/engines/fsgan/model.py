@@ -4,6 +4,7 @@ inference uses."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -50,6 +51,7 @@ class FsganModel:
         self.step = 0
         self.generator = RefineGenerator(options).to(self.device)
         self.ema = average_copy(self.generator)
+        self._infer: Callable[[Tensor], Tensor] = self.ema
         self.discriminator: nn.Module | None = None
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
         self.gan = GanLoss("lsgan")
@@ -135,7 +137,16 @@ class FsganModel:
     @torch.no_grad()
     def refine(self, inputs: Tensor, warped: Tensor) -> Refined:
         """The averaged generator's heads for a batch of network inputs."""
-        return heads(self.ema(inputs.to(self.device)), warped.to(self.device))
+        return heads(self._infer(inputs.to(self.device)), warped.to(self.device))
+
+    def compile(self, backend: str = "inductor") -> None:
+        """Compile the averaged generator for :meth:`refine`, once per input shape
+        (``fullgraph``: a graph break is an error, not a silent slow path)."""
+        self._infer = torch.compile(self.ema, backend=backend, dynamic=False, fullgraph=True)
+
+    @property
+    def compiled(self) -> bool:
+        return self._infer is not self.ema
 
     # -- state -----------------------------------------------------------------------
 

@@ -89,6 +89,74 @@ def test_an_untrained_model_gives_the_warp_back_and_only_the_face_changes(
             assert not changed[y, x]
 
 
+def _bright_model(path: Path) -> Path:
+    """A model that visibly brightens the face it is given (so batching mistakes show)."""
+    from streamgan.engines.fsgan.model import FsganModel
+    from streamgan.engines.fsgan.options import PRESETS
+
+    torch.manual_seed(1)
+    model = FsganModel(PRESETS["tiny"], train=False)
+    with torch.no_grad():
+        model.ema.head.bias[:3] = 0.4
+        model.ema.seg_head[-1].bias.fill_(4.0)
+    save_model(model, ModelFacts(), path)
+    return path
+
+
+def _drives(target: Target) -> list[Drive]:
+    """Five driver frames, each with another jaw drop and shift, one without a face."""
+    lm = target.landmarks
+    drives = []
+    for k in range(5):
+        moved = lm.copy()
+        moved[:, 0] += 3 * k
+        moved[moved[:, 1] > lm[13, 1], 1] += 2 * k
+        drives.append(Drive(target.image, None if k == 2 else moved, lm))
+    return drives
+
+
+def test_a_batch_draws_what_frames_drawn_one_by_one_draw(tmp_path: Path,
+                                                         target: Target) -> None:
+    """``draw_batch`` (the file path on CUDA) gives each frame its own face, in order."""
+    model = _bright_model(tmp_path / "bright.pt")
+    single = FsganEngine(FsganSettings(model=model))
+    batched = FsganEngine(FsganSettings(model=model, batch=4))
+    assert (single.batch_size, batched.batch_size) == (1, 4)
+    drives = _drives(target)
+    one_by_one = []
+    single.prepare(target)
+    for drive in drives:
+        one_by_one.append(single.draw(single.plan(drive)))
+    batched.prepare(target)
+    together = batched.draw_batch([batched.plan(d) for d in drives])
+    warp = WarpEngine(WarpSettings(mouth_fill=False))
+    warp.prepare(target)
+    for k, (a, b, drive) in enumerate(zip(one_by_one, together, drives, strict=True)):
+        assert np.abs(a.astype(int) - b).max() <= 1, k
+        refined = np.abs(a.astype(int) - warp.render(drive)).max()
+        assert (refined == 0) if drive.landmarks is None else (refined > 20), k
+    # Each frame kept its own face: neighbours differ where the jaw moved.
+    assert np.abs(together[0].astype(int) - together[1]).max() > 20
+
+
+def test_the_compiled_network_captures_whole_and_pads_to_one_shape(tmp_path: Path,
+                                                                   target: Target) -> None:
+    """``compile`` (on by default on CUDA) runs the network as one graph; a short last
+    batch is padded to the batch size, so the result is the uncompiled one."""
+    model = _bright_model(tmp_path / "bright.pt")
+    plain = FsganEngine(FsganSettings(model=model, batch=3))
+    compiled = FsganEngine(FsganSettings(model=model, batch=3, compile=False))
+    compiled.model.compile(backend="eager")  # dynamo's capture, without a C++ build
+    assert compiled.model.compiled and not plain.model.compiled
+    drives = _drives(target)[:2]
+    for engine in (plain, compiled):
+        engine.prepare(target)
+    a = plain.draw_batch([plain.plan(d) for d in drives])
+    b = compiled.draw_batch([compiled.plan(d) for d in drives])
+    for x, y in zip(a, b, strict=True):
+        assert np.abs(x.astype(int) - y).max() <= 1
+
+
 def test_the_engine_needs_a_usable_model(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="needs --model"):
         create_engine("fsgan", EngineSettings())
@@ -117,13 +185,26 @@ def test_a_model_of_someone_else_is_named(tiny_model: Path,
 
 
 def test_reenact_with_the_fsgan_engine(tiny_model: Path, tmp_path: Path,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
-    out = tmp_path / "out.mp4"
-    assert main(["reenact", str(SAMPLES / "driver.mp4"), str(SAMPLES / "target.png"),
-                 "-o", str(out), "--engine", "fsgan", "--model", str(tiny_model),
-                 "--trust", str(SAMPLE_TRUST), "-q"]) == 0
-    assert len(read_frames(out)) == len(read_frames(SAMPLES / "driver.mp4"))
+                                       capsys: pytest.CaptureFixture[str],
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from streamgan.safety.watermark_payload import WatermarkPayload, consent_hash
+
+    # One watermark payload for every run (another each run would change every frame).
+    monkeypatch.setattr(WatermarkPayload, "new", classmethod(
+        lambda cls, record=None: cls(output_id=7, consent=consent_hash(record))))
+    out, batched = tmp_path / "out.mp4", tmp_path / "batched.mp4"
+    for path, batch in ((out, []), (batched, ["--batch", "3"])):
+        assert main(["reenact", str(SAMPLES / "driver.mp4"), str(SAMPLES / "target.png"),
+                     "-o", str(path), "--engine", "fsgan", "--model", str(tiny_model),
+                     *batch, "--trust", str(SAMPLE_TRUST), "-q"]) == 0
+    frames, again = read_frames(out), read_frames(batched)
+    assert len(frames) == len(again) == len(read_frames(SAMPLES / "driver.mp4"))
     assert main(["verify", str(out)]) == 0
+    # Drawn in batches of 3 the file is the same frame for frame; a frame out of order
+    # would differ from its place by what the face moved between them.
+    same = [np.abs(a.astype(int) - b).mean() for a, b in zip(frames, again, strict=True)]
+    step = [np.abs(a.astype(int) - b).mean() for a, b in zip(frames[:-1], frames[1:], strict=True)]
+    assert max(same) < 0.05 < 0.5 < np.median(step)
     capsys.readouterr()
     assert main(["reenact", str(SAMPLES / "driver.mp4"), str(SAMPLES / "target.png"),
                  "-o", str(tmp_path / "none.mp4"), "--engine", "fsgan",
