@@ -9,7 +9,8 @@ to the driver. Issue 12's goals:
 * jitter (landmark second differences, in face heights), output over driver: <= 1.3;
 * yaw and pitch correlation with the driver on the near-still clip: the pose follows;
 * occluder pixels copied into the output's face: none (a blue glove is counted by
-  colour; a bare hand by how much of the open mouth looks like lit skin);
+  colour; a bare hand by how much of the open mouth looks like lit skin, and by how
+  far the eye under it shuts: FaceMesh guesses lids on the hand);
 * lag (frames by which the output's eyes and mouth trail the driver's, the shift of
   best correlation, refined between frames): well under a frame, so smoothing
   steadies without trailing.
@@ -110,6 +111,8 @@ def main() -> None:
             log.info("bare hand, skin in the open mouth while covered, %s: mean %.2f, "
                      "max %.2f over %d frames", label, sum(shares) / max(len(shares), 1),
                      max(shares, default=float("nan")), len(shares))
+            log.info("bare hand, lowest eye opening under the hand over before it, %s: "
+                     "%.2f", label, maker.eye_held(video, folder / "bare_hand.json"))
 
 
 if __name__ == "__main__":

@@ -293,6 +293,22 @@ def mouth_skin(video: Path, covered_by: Path, min_area: float = 30.0) -> list[fl
     return shares
 
 
+def eye_held(video: Path, covered_by: Path) -> float:
+    """The lowest eye opening of ``video`` in the frames whose eye the clip's JSON
+    ``covered_by`` says is covered while the script holds the eyes open, over its median
+    before the hand comes in: 1 for an eye that stays as it was, under 1 for one that
+    shuts under the hand (FaceMesh's guesses, copied)."""
+    from streamgan.tracking.measures import measure_video
+
+    meta = json.loads(covered_by.read_text())
+    script, covered = meta["frames"], meta["covered"]
+    before = [f["frame"] for f in script if f["t"] < 0.6]  # the hand is not in yet
+    under = [row["frame"] for row, f in zip(covered, script, strict=True)
+             if row["eye"] and f["eye_open"] == 1.0]
+    eye = measure_video(video).channel("eye")
+    return float(np.nanmin(eye[under]) / np.nanmedian(eye[before]))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", nargs="?", type=Path,

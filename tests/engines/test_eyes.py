@@ -125,3 +125,35 @@ def test_a_glove_over_an_eye_is_seen_and_the_eye_keeps_its_last_opening(
     m.reset()
     fresh = m.transfer(astronaut_landmarks, covered=(True, False)).eyes.openness
     assert fresh == pytest.approx((1.0, 1.0), abs=1e-9)
+
+
+def test_a_bare_hand_over_an_eye_is_seen_where_a_shut_eye_is_not(
+        portrait: np.ndarray, portrait_landmarks: np.ndarray) -> None:
+    """A hand the colour of the face has no colour to give it away, but no lash, iris
+    or pupil shows through it; a shut eye still shows its lashes."""
+    import cv2
+
+    from streamgan.engines.warp.eyes import covered_eyes
+    from streamgan.engines.warp.mouth import skin_colour
+
+    lm = portrait_landmarks
+    skin = skin_colour(portrait, lm)
+    eye_w = int(np.linalg.norm(lm[L.RIGHT_EYE_CORNERS[0], :2] - lm[L.RIGHT_EYE_CORNERS[1], :2]))
+    hand = np.zeros(portrait.shape[:2], np.float32)
+    cv2.ellipse(hand, tuple(int(v) for v in lm[L.RIGHT_IRIS[0], :2]),
+                (int(1.3 * eye_w), eye_w), -20, 0, 360, 1.0, -1)
+    shading = np.linspace(0.85, 1.0, portrait.shape[1], dtype=np.float32)[None, :]
+    tone = skin * np.array([1.02, 0.95, 0.9])  # a little warmer and darker than the face
+    a = cv2.GaussianBlur(hand, (0, 0), 1.5)[..., None]
+    bare = np.clip(a * tone * shading[..., None] + (1 - a) * portrait, 0, 255).astype(np.uint8)
+    assert covered_eyes(bare, lm) == (True, False)
+
+    # Control: the same eye shut (its lid's skin drawn over the eye, the lash line left
+    # dark) is an eye, not a hand.
+    shut = portrait.copy()
+    outline = lm[[L.RIGHT_EYE_CORNERS[0], *L.RIGHT_EYE_UPPER, L.RIGHT_EYE_CORNERS[1],
+                  *L.RIGHT_EYE_LOWER[::-1]], :2]
+    cv2.fillPoly(shut, [np.round(outline).astype(np.int32)], tuple(float(c) for c in skin))
+    lash = lm[[L.RIGHT_EYE_CORNERS[0], *L.RIGHT_EYE_LOWER, L.RIGHT_EYE_CORNERS[1]], :2]
+    cv2.polylines(shut, [np.round(lash).astype(np.int32)], False, (40, 30, 30), 2)
+    assert covered_eyes(shut, lm) == (False, False)

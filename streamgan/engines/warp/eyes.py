@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from streamgan.engines.warp.mouth import foreign_fraction
+from streamgan.engines.warp.mouth import foreign_fraction, skin_colour
 from streamgan.media.yuv import planes, rgb_to_yuv420
 from streamgan.tracking import landmarks as lm_idx
 from streamgan.tracking.landmarks import Landmarks
@@ -219,13 +219,24 @@ covered (a hand, a glove, a cup in front of it). On the hard occluded clip a glo
 the eye scores 0.6-1.0, fingers reaching up beside it 0.3-0.9, bare skin 0."""
 
 
+DARK_MIN = 0.06
+"""Share of an eye's pixels (its outline and lash line) that must be dark (under half
+the face's skin luma) for the eye to count as seen: an open or shut eye shows lashes,
+iris and pupil, a bare hand over it shows none. On the hard clips an eye scores
+0.18-0.36, shut ones 0.18-0.33; a bare hand over it 0.00-0.03."""
+
+_LUMA = np.array([0.299, 0.587, 0.114])
+
+
 def covered_eyes(rgb: NDArray[np.uint8], lm: Landmarks) -> tuple[bool, ...]:
     """Which of the driver's eyes (right, left) something is in front of.
 
-    Only the ring of lid and brow skin around each eye is judged, never the eye itself:
-    a blue or green iris is saturated, and skin is not. The same colour test as the
-    mouth's occluder check, so a bare hand (skin-coloured) is not caught."""
+    Two tests: the ring of lid and brow skin around each eye shows a colour no skin has
+    (the mouth's occluder test: a glove, a cup; the eye itself is left out, since a blue
+    or green iris is saturated), or the eye shows nothing dark, no lash, iris or pupil
+    (a bare hand, skin-coloured, in front of it)."""
     height, width = rgb.shape[:2]
+    light = float(skin_colour(rgb, lm) @ _LUMA)
     found = []
     for upper, lower, corners in EYES:
         outline = lm[[corners[0], *upper, corners[1], *lower[::-1]], :2]
@@ -242,5 +253,16 @@ def covered_eyes(rgb: NDArray[np.uint8], lm: Landmarks) -> tuple[bool, ...]:
                                                           (2 * pad + 1, 2 * pad + 1)))
         near = cv2.dilate(eye, np.ones((5, 5), np.uint8))
         ring = ((grown > 0) & (near == 0)).astype(np.float32)
-        found.append(foreign_fraction(rgb[y0:y1, x0:x1], ring) > COVERED_MIN)
+        patch = rgb[y0:y1, x0:x1]
+        found.append(foreign_fraction(patch, ring) > COVERED_MIN
+                     or dark_fraction(patch, near > 0, light) < DARK_MIN)
     return tuple(found)
+
+
+def dark_fraction(patch: NDArray[np.uint8], inside: NDArray[np.bool_], light: float) -> float:
+    """The share of ``patch``'s pixels ``inside`` darker than half the skin luma
+    ``light``; 1 (nothing to judge) for fewer than 16 pixels."""
+    if int(inside.sum()) < 16:
+        return 1.0
+    luma = cv2.cvtColor(patch, cv2.COLOR_RGB2GRAY)[inside]
+    return float(np.mean(luma < 0.5 * light))
