@@ -6,12 +6,9 @@ section across retraining are the shared :mod:`streamgan.train.card`.
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
-
-import torch
 
 import streamgan
 from streamgan.train import card
@@ -51,20 +48,9 @@ def render(facts: TrainingFacts, quality: str) -> str:
         f"- Videos: `{facts.videos}`",
         *[f"- {k}: {v}" for k, v in facts.data.items()],
         "",
-        "## Training",
-        f"- Steps: {facts.steps}, batch {facts.batch} per process x {facts.processes} "
-        f"process(es)",
-        f"- Where: {facts.device}, torch {torch.__version__}",
-        f"- Wall time: {facts.seconds / 60:.1f} min",
-        f"- Network: `{json.dumps(o, sort_keys=True)}`",
-        f"- Optimiser: Adam `{json.dumps(facts.optim, sort_keys=True)}`; samples come from "
-        "an exponential moving average of the generator",
-        "- Last losses: " + ", ".join(f"{k} {v:.3f}" for k, v in facts.losses.items()),
-        "",
-        "## Quality",
-        *card.quality_block(quality, "Not measured yet: run "
-                            "`benchmarks/vgan_quality.py --card`."),
-        "",
+        *card.training_and_quality(asdict(facts), o, quality, optimiser=facts.optim,
+                                   placeholder="Not measured yet: run "
+                                   "`benchmarks/vgan_quality.py --card`."),
     ]
     return "\n".join(lines)
 

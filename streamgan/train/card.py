@@ -31,10 +31,12 @@ def machine(device: torch.device) -> str:
     return cpu
 
 
-def training_and_quality(facts: dict[str, Any], settings: dict[str, Any],
-                         quality: str) -> list[str]:
+def training_and_quality(facts: dict[str, Any], settings: dict[str, Any], quality: str,
+                         optimiser: dict[str, Any] | None = None,
+                         placeholder: str = NOT_MEASURED) -> list[str]:
     """A card's Training and Quality sections from what the loop knows: ``facts`` has
-    steps, batch, processes, device, seconds and losses; ``settings`` the model's."""
+    steps, batch, processes, device, seconds and losses; ``settings`` the model's;
+    ``optimiser`` the Adam settings when they are not among them."""
     return [
         "## Training",
         f"- Steps: {facts['steps']}, batch {facts['batch']} per process x "
@@ -42,11 +44,13 @@ def training_and_quality(facts: dict[str, Any], settings: dict[str, Any],
         f"- Where: {facts['device']}, torch {torch.__version__}",
         f"- Wall time: {facts['seconds'] / 60:.1f} min",
         f"- Settings: `{json.dumps(settings, sort_keys=True)}`",
+        *([f"- Optimiser: Adam `{json.dumps(optimiser, sort_keys=True)}`"]
+          if optimiser is not None else []),
         "- Inference uses an exponential moving average of the generator",
         "- Last losses: " + ", ".join(f"{k} {v:.3f}" for k, v in facts["losses"].items()),
         "",
         "## Quality",
-        *quality_block(quality),
+        *quality_block(quality, placeholder),
         "",
     ]
 
