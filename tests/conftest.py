@@ -129,9 +129,11 @@ def one_line_error(err: str, *needles: str) -> str:
     return lines[0]
 
 
-def torchrun_two(worker: Path, dumps: Path, *args: str) -> list[dict[str, Any]]:
+def torchrun_two(worker: Path, dumps: Path, *args: str, ok: bool = True
+                 ) -> list[dict[str, Any]]:
     """Run ``worker`` under torchrun as two gloo processes on loopback; each rank writes
-    ``rank{N}.json`` into ``dumps`` (``STREAMGAN_TEST_DUMP``): return both, rank order."""
+    ``rank{N}.json`` into ``dumps`` (``STREAMGAN_TEST_DUMP``): return both, rank order.
+    ``ok``: the run must succeed (else: must fail, within the same bounded wait)."""
     import json
     import subprocess
     import sys
@@ -142,6 +144,6 @@ def torchrun_two(worker: Path, dumps: Path, *args: str) -> list[dict[str, Any]]:
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone",
            "--nproc_per_node", "2", str(worker), *args]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
-    assert done.returncode == 0, done.stderr[-3000:]
+    assert (done.returncode == 0) == ok, done.stderr[-3000:]
     assert sorted(p.name for p in dumps.iterdir()) == ["rank0.json", "rank1.json"]
     return [json.loads((dumps / f"rank{r}.json").read_text()) for r in (0, 1)]

@@ -68,7 +68,8 @@ def _add_fsgan(models: Any, parents: list[argparse.ArgumentParser]) -> None:
         "the model learns the real frame. Every video needs a `train` consent tag "
         "(`streamgan consent grant VIDEO --scope train`). Writes last.pt (resumable), "
         "model.pt (for `reenact --engine fsgan --model`), preview.png and card.md to -o. "
-        "Use torchrun for several processes.")
+        "Use torchrun for several processes (each reads and renders its share of the "
+        "videos).")
     f.add_argument("--videos", type=Path, required=True,
                    help="a video, or a folder of videos, of the person")
     f.add_argument("-o", "--output", type=Path, required=True, help="run folder")
@@ -85,6 +86,9 @@ def _add_fsgan(models: Any, parents: list[argparse.ArgumentParser]) -> None:
                    help="train on the first F (0-1] of each video, holding out the rest")
     f.add_argument("--frame-step", type=int_range(1), default=1,
                    help="use every n-th video frame")
+    f.add_argument("--pairs-per-video", type=int_range(1), default=None, metavar="N",
+                   help="driving frames drawn from each video (default: every frame with "
+                   "a face; cap it for a corpus of long videos)")
     f.add_argument("--save-every", type=int_range(1), default=200, help="steps per save")
     f.add_argument("--seed", type=int, default=0)
     f.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
@@ -112,7 +116,7 @@ def run_fsgan(args: argparse.Namespace) -> int:
         videos=args.videos, out=args.output, options=options, steps=args.steps,
         batch=args.batch, seed=args.seed, device=args.device, save_every=args.save_every,
         threads=args.threads, frame_step=args.frame_step, use_first=args.use_first,
-        trust=tuple(args.trust), name=args.name)
+        pairs_per_video=args.pairs_per_video, trust=tuple(args.trust), name=args.name)
     return _train(args, lambda progress: train(settings, progress).step)
 
 

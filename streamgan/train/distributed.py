@@ -8,10 +8,10 @@ DistributedDataParallel, NCCL on GPUs and gloo on CPUs.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 import torch.distributed as dist
@@ -19,6 +19,8 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
 from streamgan.errors import InputError
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -86,3 +88,32 @@ def replicate(module: nn.Module, world: World, device: torch.device,
 def no_sync(module: nn.Module | Any) -> Any:
     """DDP's gradient-accumulation context, or nothing for a plain module."""
     return module.no_sync() if isinstance(module, DistributedDataParallel) else nullcontext()
+
+
+def shard(items: Sequence[T], world: World) -> list[T]:
+    """This rank's share of ``items`` (every ``size``-th, from its rank), so that reading
+    and preparing data divides across the processes; every item when there are fewer
+    items than processes (each rank still needs data)."""
+    if len(items) < world.size:
+        return list(items)
+    return list(items[world.rank::world.size])
+
+
+def agree(world: World, problem: str | None) -> None:
+    """Raise ``problem`` as a one-line error on every rank if any rank has one, so that
+    no rank waits in a collective for one that failed (the lowest rank's reason)."""
+    if world.size > 1:
+        found: list[str | None] = [None] * world.size
+        dist.all_gather_object(found, problem)
+        problem = next((p for p in found if p), None)
+    if problem is not None:
+        raise InputError(problem)
+
+
+def total(world: World, count: int) -> int:
+    """``count`` summed over the ranks."""
+    if world.size == 1:
+        return count
+    counts: list[int] = [0] * world.size
+    dist.all_gather_object(counts, count)  # objects: no tensor on the right device needed
+    return sum(counts)

@@ -12,7 +12,7 @@ the driving frame's own mouth, the very thing to be learned.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -152,17 +152,20 @@ class SelfReenactmentSet:
 
     Preparing the warp on a source takes about a second (segmentation, inpainting),
     so each clip gets a few sources, spread over it, and every tracked frame of the
-    clip is a driving frame for one of them; the pool is rendered once and batches
-    are drawn from it.
+    clip (or ``pairs_per_clip`` of them, for a corpus) is a driving frame for one of
+    them; the pool is rendered once and batches are drawn from it. Only the pairs are
+    kept: ``clips`` may be a generator that reads each clip when it is asked for.
     """
 
-    def __init__(self, clips: Sequence[Clip], size: int, face_fraction: float,
+    def __init__(self, clips: Iterable[Clip], size: int, face_fraction: float,
                  sources_per_clip: int = 3, pairs_per_clip: int | None = None,
                  seed: int = 0) -> None:
         rng = np.random.default_rng(seed)
         self.size = size
         pairs: list[Pair] = []
-        for clip in clips:
+        count = 0
+        for clip in clips:  # one at a time: a clip's frames are dropped once rendered
+            count += 1
             tracked = clip.tracked
             if len(tracked) < 2:
                 continue
@@ -184,8 +187,7 @@ class SelfReenactmentSet:
         if not pairs:
             raise ValueError("no clip has two frames with a face")
         self.pairs = pairs
-        log.info("%d self-reenactment pairs at %d px from %d clips", len(pairs), size,
-                 len(clips))
+        log.info("%d self-reenactment pairs at %d px from %d clips", len(pairs), size, count)
 
     def __len__(self) -> int:
         return len(self.pairs)

@@ -3,14 +3,15 @@
 Every video must carry a ``train`` consent tag for its bytes, checked before any
 frame is read. The clips are tracked, the warp renders the self-reenactment pairs
 once (:mod:`.data`), and the shared loop (:mod:`streamgan.train.loop`) trains, alone
-or under ``torchrun``, resuming from ``last.pt``. Rank 0 writes ``model.pt`` (for
+or under ``torchrun`` (each process reads and renders its share of the videos),
+resuming from ``last.pt``. Rank 0 writes ``model.pt`` (for
 ``reenact --engine fsgan --model``), a preview and the model card.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from streamgan.errors import InputError
 from streamgan.media import VIDEO_SUFFIXES
 from streamgan.media.image import write_image
 from streamgan.train import card, checkpoint
-from streamgan.train.distributed import World, distributed, pick_device
+from streamgan.train.distributed import World, agree, distributed, pick_device, shard, total
 from streamgan.train.loop import Elapsed, LoopSettings, Progress, fit, prepare_out, set_threads
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,9 @@ class TrainSettings:
     """Train on this fraction of each video's frames, from its start (the rest is
     held out, e.g. for ``benchmarks/fsgan_quality.py``)."""
     sources_per_clip: int = 8
+    pairs_per_video: int | None = None
+    """Driving frames drawn from each video (None: every frame with a face); a cap keeps
+    a corpus of long videos in memory."""
     trust: tuple[Path, ...] = ()
     """Extra trusted consent signers."""
     name: str = "streamgan fsgan model"
@@ -87,8 +91,8 @@ def check_consent(videos: Sequence[Path], trust: Sequence[Path]) -> ModelFacts:
                       subjects=tuple(dict.fromkeys(r.subject for r in records)))
 
 
-def load_clips(videos: Sequence[Path], settings: TrainSettings) -> list[Clip]:
-    clips = []
+def read_clips(videos: Sequence[Path], settings: TrainSettings) -> Iterator[Clip]:
+    """Each video's frames (the part trained on) and landmarks, one video at a time."""
     for video in videos:
         clip = read_clip(video, settings.max_side, settings.frame_step)
         keep = max(2, int(round(len(clip.frames) * settings.use_first)))
@@ -98,8 +102,29 @@ def load_clips(videos: Sequence[Path], settings: TrainSettings) -> list[Clip]:
                              "footage of a face)")
         log.info("%s: %d frames, %d with a face", video.name, len(clip.frames),
                  len(clip.tracked))
-        clips.append(clip)
-    return clips
+        yield clip
+
+
+def self_reenactment_set(videos: Sequence[Path], settings: TrainSettings,
+                         world: World) -> tuple[SelfReenactmentSet, int]:
+    """This rank's pool of pairs, from its share of the videos (:func:`shard`), and the
+    pairs of all ranks together. A video that fails on one rank stops every rank."""
+    o = settings.options
+    mine = shard(videos, world)
+    data: SelfReenactmentSet | None = None
+    problem = None
+    try:
+        data = SelfReenactmentSet(read_clips(mine, settings), o.size, o.face_fraction,
+                                  settings.sources_per_clip, settings.pairs_per_video,
+                                  seed=settings.seed)
+    except InputError as error:
+        problem = str(error)
+    agree(world, problem)
+    assert data is not None
+    if len(mine) < len(videos):
+        log.info("this process (rank %d of %d) prepared %d of the %d videos", world.rank,
+                 world.size, len(mine), len(videos))
+    return data, total(world, len(data))
 
 
 def train(settings: TrainSettings, progress: Progress | None = None) -> FsganModel:
@@ -115,8 +140,7 @@ def _train(settings: TrainSettings, world: World, progress: Progress | None) -> 
     set_threads(settings.threads)
     prepare_out(settings.out, world)
     o = settings.options
-    data = SelfReenactmentSet(load_clips(videos, settings), o.size, o.face_fraction,
-                              settings.sources_per_clip, seed=settings.seed)
+    data, pairs = self_reenactment_set(videos, settings, world)
     model = FsganModel(o, device, train=True, total_steps=settings.steps)
     examples = data.batch(np.random.default_rng(12345), 4)
     last = settings.out / "last.pt"
@@ -138,7 +162,7 @@ def _train(settings: TrainSettings, world: World, progress: Progress | None) -> 
                                facts.subjects, {"videos": [str(v) for v in videos]})
         save_model(model, run_facts, settings.out / "model.pt")
         write_image(settings.out / "preview.png", preview(model, examples))
-        about = {"videos": len(videos), "pairs": len(data), "steps": model.step,
+        about = {"videos": len(videos), "pairs": pairs, "steps": model.step,
                  "batch": settings.batch, "processes": world.size,
                  "device": card.machine(device), "seconds": elapsed.total_seconds,
                  "losses": losses, "use_first": settings.use_first}
