@@ -72,8 +72,7 @@ class ReenactSession:
     def draw_batch(self, plans: Sequence[Plan]) -> list[Yuv420]:
         """:meth:`draw` for several plans in frame order, drawn by the engine together."""
         with self.times.stage("render"):
-            pictures = self.engine.draw_batch(plans) if len(plans) > 1 else \
-                [self.engine.draw(plans[0])]
+            pictures = self.engine.draw_batch(plans)
         with self.times.stage("mark"):
             for picture in pictures:
                 for processor in self.processors:
