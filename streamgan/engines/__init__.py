@@ -20,6 +20,8 @@ def _warp(settings: EngineSettings) -> Engine:
         log.warning("the warp engine uses no model; --model is ignored")
     if settings.device != "cpu":
         log.warning("the warp engine runs on the CPU; --device %s is ignored", settings.device)
+    if settings.batch > 1:
+        log.warning("the warp engine draws one frame at a time; --batch is ignored")
     return WarpEngine(WarpSettings(device=settings.device))
 
 

@@ -4,6 +4,7 @@ inference uses."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -30,6 +31,8 @@ from streamgan.train.distributed import World, replicate
 from streamgan.train.ema import average_copy, update_average
 from streamgan.train.schedule import linear_decay
 from streamgan.translate.losses import GanLoss
+
+log = logging.getLogger(__name__)
 
 Nets = dict[str, nn.Module]
 
@@ -137,11 +140,29 @@ class FsganModel:
     @torch.no_grad()
     def refine(self, inputs: Tensor, warped: Tensor) -> Refined:
         """The averaged generator's heads for a batch of network inputs."""
-        return heads(self._infer(inputs.to(self.device)), warped.to(self.device))
+        inputs = inputs.to(self.device)
+        try:
+            raw = self._infer(inputs)
+        except Exception as error:  # any compiler failure: run plainly
+            if not self.compiled:
+                raise
+            root: BaseException = error
+            while True:  # the compiler's own error, not dynamo's wrapper of it
+                inner = getattr(root, "inner_exception", None) or root.__cause__
+                if not isinstance(inner, BaseException):
+                    break
+                root = inner
+            reason = (str(root).strip().splitlines() or [""])[0]
+            log.warning("torch.compile failed (%s: %s); the fsgan network runs uncompiled",
+                        type(root).__name__, reason[:200])
+            self._infer = self.ema
+            raw = self.ema(inputs)
+        return heads(raw, warped.to(self.device))
 
-    def compile(self, backend: str = "inductor") -> None:
+    def compile(self, backend: str | Callable[..., Any] = "inductor") -> None:
         """Compile the averaged generator for :meth:`refine`, once per input shape
-        (``fullgraph``: a graph break is an error, not a silent slow path)."""
+        (``fullgraph``: a graph break is an error, not a silent slow path). The compile
+        happens at the first call; if it fails there, the network runs uncompiled."""
         self._infer = torch.compile(self.ema, backend=backend, dynamic=False, fullgraph=True)
 
     @property

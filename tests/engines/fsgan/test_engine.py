@@ -157,6 +157,26 @@ def test_the_compiled_network_captures_whole_and_pads_to_one_shape(tmp_path: Pat
         assert np.abs(x.astype(int) - y).max() <= 1
 
 
+def test_a_compile_that_fails_falls_back_to_the_plain_network(
+        tmp_path: Path, target: Target, caplog: pytest.LogCaptureFixture) -> None:
+    """The compile happens at the first frame (on CUDA by default); a compiler that
+    fails there costs one warning, not the run."""
+    def broken(graph: object, inputs: object) -> object:
+        raise RuntimeError("no C compiler here")
+
+    model = _bright_model(tmp_path / "bright.pt")
+    plain = FsganEngine(FsganSettings(model=model))
+    failing = FsganEngine(FsganSettings(model=model, compile=False))
+    failing.model.compile(backend=broken)
+    drive = _drives(target)[0]
+    for engine in (plain, failing):
+        engine.prepare(target)
+    with caplog.at_level(logging.WARNING):
+        picture = failing.draw(failing.plan(drive))
+    assert "torch.compile failed" in caplog.text and not failing.model.compiled
+    assert np.abs(picture.astype(int) - plain.draw(plain.plan(drive))).max() <= 1
+
+
 def test_the_engine_needs_a_usable_model(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="needs --model"):
         create_engine("fsgan", EngineSettings())
