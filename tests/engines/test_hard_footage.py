@@ -23,12 +23,21 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def clips(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The clips and their outputs. Every output gets the same watermark payload: a new
+    random one each run moves FaceMesh's readings of the marked frames (the gloved
+    clip's eye amplitude over five runs: 0.94-1.12, once 1.20), and these tests judge
+    the engine, not the mark."""
+    from streamgan.safety.watermark_payload import WatermarkPayload, consent_hash
+
     folder = tmp_path_factory.mktemp("hard")
     sample_script("make_hard_clips").generate(folder)
     settings = ReenactSettings(trust=(SAMPLE_TRUST,), audio=False)
-    for name in ("still_webcam", "occluded", "bare_hand"):
-        reenact(folder / f"{name}.mp4", SAMPLES / "target.png", folder / f"out_{name}.mp4",
-                settings)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(WatermarkPayload, "new", classmethod(
+            lambda cls, record=None: cls(output_id=7, consent=consent_hash(record))))
+        for name in ("still_webcam", "occluded", "bare_hand"):
+            reenact(folder / f"{name}.mp4", SAMPLES / "target.png",
+                    folder / f"out_{name}.mp4", settings)
     return folder
 
 
@@ -74,11 +83,11 @@ def test_a_bare_hand_over_the_mouth_is_not_copied(clips: Path) -> None:
 
 def test_a_covered_eye_does_not_flutter(clips: Path) -> None:
     """While the glove is over an eye, FaceMesh still places lids on it, anywhere; the
-    output holds the eye's last opening (amplitude 1.10 of the driver's; 1.29 when it
-    followed the guesses)."""
+    output holds the eye's last opening: amplitude 0.94-1.20 of the driver's over six
+    runs with random marks, 1.31-1.33 over three when it followed the guesses."""
     driver = measure_video(clips / "occluded.mp4")
     out = measure_video(clips / "out_occluded.mp4")
-    assert out.amplitude("eye") / driver.amplitude("eye") <= 1.2
+    assert out.amplitude("eye") / driver.amplitude("eye") <= 1.25
 
 
 def test_a_bare_hand_over_an_eye_leaves_the_eye_open(clips: Path) -> None:
