@@ -97,6 +97,16 @@ def sample_script(name: str) -> ModuleType:
     return module
 
 
+def fixed_watermark(patch: pytest.MonkeyPatch) -> None:
+    """Give every output the same watermark payload, for tests that compare outputs of
+    several runs or judge them with FaceMesh: a new random payload each run changes
+    every frame a little, and FaceMesh's readings with them."""
+    from streamgan.safety.watermark_payload import WatermarkPayload, consent_hash
+
+    patch.setattr(WatermarkPayload, "new", classmethod(
+        lambda cls, record=None: cls(output_id=7, consent=consent_hash(record))))
+
+
 def cut_video(src: Path, dst: Path, frames: int, blank: range = range(0)) -> Path:
     """The first ``frames`` frames of ``src`` (no audio); frames in ``blank`` painted
     over so they show no face."""

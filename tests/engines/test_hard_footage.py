@@ -16,7 +16,7 @@ import pytest
 
 from streamgan.pipeline.reenact import ReenactSettings, reenact
 from streamgan.tracking.measures import measure_video
-from tests.conftest import SAMPLE_TRUST, SAMPLES, sample_script
+from tests.conftest import SAMPLE_TRUST, SAMPLES, fixed_watermark, sample_script
 
 pytestmark = pytest.mark.slow
 
@@ -27,14 +27,11 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> Path:
     random one each run moves FaceMesh's readings of the marked frames (the gloved
     clip's eye amplitude over five runs: 0.94-1.12, once 1.20), and these tests judge
     the engine, not the mark."""
-    from streamgan.safety.watermark_payload import WatermarkPayload, consent_hash
-
     folder = tmp_path_factory.mktemp("hard")
     sample_script("make_hard_clips").generate(folder)
     settings = ReenactSettings(trust=(SAMPLE_TRUST,), audio=False)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(WatermarkPayload, "new", classmethod(
-            lambda cls, record=None: cls(output_id=7, consent=consent_hash(record))))
+        fixed_watermark(patch)
         for name in ("still_webcam", "occluded", "bare_hand"):
             reenact(folder / f"{name}.mp4", SAMPLES / "target.png",
                     folder / f"out_{name}.mp4", settings)

@@ -23,7 +23,7 @@ from streamgan.media import read_image
 from streamgan.media.yuv import yuv420_to_rgb
 from streamgan.tracking.facemesh import detect_still
 from streamgan.tracking.landmarks import Landmarks
-from tests.conftest import SAMPLE_TRUST, SAMPLES, one_line_error
+from tests.conftest import SAMPLE_TRUST, SAMPLES, fixed_watermark, one_line_error
 
 
 @pytest.fixture(scope="module")
@@ -65,12 +65,10 @@ def test_an_untrained_model_gives_the_warp_back_and_only_the_face_changes(
     plain = _render(FsganEngine(FsganSettings(model=tmp_path / "plain.pt")), target)
     assert np.abs(plain.astype(int) - warp).mean() < 1.0
 
-    # A model that brightens its face: the face region changes, nothing outside the
-    # crop does, and the paste fades out before the crop's edge (no square seam).
-    with torch.no_grad():
-        model.ema.head.bias[:3] = 0.5
-        model.ema.seg_head[-1].bias.fill_(6.0)  # paste the whole crop, but for the fade
-    save_model(model, ModelFacts(), tmp_path / "bright.pt")
+    # A model that brightens its face (the same weights, but for the head's bias): the
+    # face region changes, nothing outside the crop does, and the paste fades out
+    # before the crop's edge (no square seam).
+    _bright_model(tmp_path / "bright.pt", lift=0.5, seg=6.0, seed=0)  # seg: whole crop
     bright = _render(FsganEngine(FsganSettings(model=tmp_path / "bright.pt")), target)
     changed = np.abs(bright.astype(int) - warp).max(-1) > 3
     assert changed.sum() > 2000
@@ -89,16 +87,18 @@ def test_an_untrained_model_gives_the_warp_back_and_only_the_face_changes(
             assert not changed[y, x]
 
 
-def _bright_model(path: Path) -> Path:
-    """A model that visibly brightens the face it is given (so batching mistakes show)."""
+def _bright_model(path: Path, lift: float = 0.4, seg: float = 4.0, seed: int = 1) -> Path:
+    """An untrained tiny model (from ``seed``) that visibly brightens the face it is
+    given: ``lift`` on its colour head's bias, ``seg`` on its blend mask's (so pasting
+    and batching mistakes show)."""
     from streamgan.engines.fsgan.model import FsganModel
     from streamgan.engines.fsgan.options import PRESETS
 
-    torch.manual_seed(1)
+    torch.manual_seed(seed)
     model = FsganModel(PRESETS["tiny"], train=False)
     with torch.no_grad():
-        model.ema.head.bias[:3] = 0.4
-        model.ema.seg_head[-1].bias.fill_(4.0)
+        model.ema.head.bias[:3] = lift
+        model.ema.seg_head[-1].bias.fill_(seg)
     save_model(model, ModelFacts(), path)
     return path
 
@@ -207,11 +207,7 @@ def test_a_model_of_someone_else_is_named(tiny_model: Path,
 def test_reenact_with_the_fsgan_engine(tiny_model: Path, tmp_path: Path,
                                        capsys: pytest.CaptureFixture[str],
                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    from streamgan.safety.watermark_payload import WatermarkPayload, consent_hash
-
-    # One watermark payload for every run (another each run would change every frame).
-    monkeypatch.setattr(WatermarkPayload, "new", classmethod(
-        lambda cls, record=None: cls(output_id=7, consent=consent_hash(record))))
+    fixed_watermark(monkeypatch)  # the two runs' files are compared frame for frame
     out, batched = tmp_path / "out.mp4", tmp_path / "batched.mp4"
     for path, batch in ((out, []), (batched, ["--batch", "3"])):
         assert main(["reenact", str(SAMPLES / "driver.mp4"), str(SAMPLES / "target.png"),
